@@ -1,0 +1,597 @@
+//! The architecture table: the single source of truth for every
+//! architecture/variant pair xx-rs knows.
+//!
+//! Every other name (triples, package architectures, Go settings, ELF machine
+//! numbers, qemu binaries) is read from a row of [`ARCHES`]; nothing else in
+//! the workspace spells out per-architecture facts.
+
+use serde::Serialize;
+
+/// Byte order of a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Endian {
+    /// Least significant byte first.
+    Little,
+    /// Most significant byte first.
+    Big,
+}
+
+impl Endian {
+    /// `"little"` or `"big"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endian::Little => "little",
+            Endian::Big => "big",
+        }
+    }
+}
+
+/// Which environment variable may replace the architecture part of the GNU
+/// triple (as tonistiigi/xx allows for arm and riscv64).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TripleArchOverride {
+    /// No override.
+    None,
+    /// `ARM_TARGET_ARCH`, e.g. `armv7`.
+    Arm,
+    /// `RISCV64_TARGET_ARCH`, e.g. `riscv64gc`.
+    RiscV64,
+}
+
+impl TripleArchOverride {
+    /// The environment variable that carries the override, if any.
+    pub fn env_var(self) -> Option<&'static str> {
+        match self {
+            TripleArchOverride::None => None,
+            TripleArchOverride::Arm => Some("ARM_TARGET_ARCH"),
+            TripleArchOverride::RiscV64 => Some("RISCV64_TARGET_ARCH"),
+        }
+    }
+}
+
+/// One architecture/variant pair and everything derived from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArchRow {
+    /// OCI / Go architecture name (`amd64`, `arm`, `mips64le`).
+    pub arch: &'static str,
+    /// OCI variant (`v7`, `v3`, `softfloat`), empty for the base variant.
+    pub variant: &'static str,
+    /// `uname -m` on such a machine.
+    pub march: &'static str,
+    /// `uname -m` as darwin spells it, when it differs.
+    pub darwin_march: Option<&'static str>,
+    /// Debian/Ubuntu (dpkg) architecture.
+    pub debian: &'static str,
+    /// Alpine (apk) architecture.
+    pub alpine: &'static str,
+    /// RPM architecture.
+    pub rhel: &'static str,
+    /// Architecture part of the GNU triple.
+    pub gnu_arch: &'static str,
+    /// Architecture part of the GNU triple when the vendor is `alpine`.
+    pub alpine_gnu_arch: &'static str,
+    /// ABI suffix after the libc (`eabihf`, `abi64`).
+    pub abi: &'static str,
+    /// ABI suffix when the vendor is `alpine`.
+    pub alpine_abi: &'static str,
+    /// Environment variable that may replace `gnu_arch`.
+    pub arch_override: TripleArchOverride,
+    /// Architecture part of the mingw triple, when Windows supports it.
+    pub windows_arch: Option<&'static str>,
+    /// Architecture part of the darwin triple, when macOS supports it.
+    pub darwin_arch: Option<&'static str>,
+    /// Architecture part of Rust's triple.
+    pub rust_arch: &'static str,
+    /// Rust's architecture part when the vendor is `alpine` (Alpine's own rustc).
+    pub alpine_rust_arch: &'static str,
+    /// Extra Go environment for this variant (`GOARM=7`, `GOAMD64=v3`).
+    pub go_env: &'static [(&'static str, &'static str)],
+    /// Suffix of the qemu-user binary (`qemu-<suffix>`).
+    pub qemu: &'static str,
+    /// Word size in bits.
+    pub bits: u8,
+    /// Byte order.
+    pub endian: Endian,
+    /// ELF `e_machine`.
+    pub elf_machine: u16,
+    /// Mach-O `cputype`, when darwin supports the arch.
+    pub macho_cputype: Option<u32>,
+    /// PE/COFF machine, when Windows supports the arch.
+    pub pe_machine: Option<u16>,
+    /// clang `-march=` value for this variant, when it is not the triple's default.
+    pub clang_march: Option<&'static str>,
+}
+
+const EM_386: u16 = 3;
+const EM_MIPS: u16 = 8;
+const EM_PPC64: u16 = 21;
+const EM_S390: u16 = 22;
+const EM_ARM: u16 = 40;
+const EM_X86_64: u16 = 62;
+const EM_AARCH64: u16 = 183;
+const EM_RISCV: u16 = 243;
+const EM_LOONGARCH: u16 = 258;
+
+const CPU_TYPE_X86_64: u32 = 0x0100_0007;
+const CPU_TYPE_ARM64: u32 = 0x0100_000c;
+
+const PE_AMD64: u16 = 0x8664;
+const PE_I386: u16 = 0x14c;
+const PE_ARM64: u16 = 0xaa64;
+const PE_ARMNT: u16 = 0x1c4;
+
+/// The base row every entry starts from; each field is overridden below.
+const BASE: ArchRow = ArchRow {
+    arch: "",
+    variant: "",
+    march: "",
+    darwin_march: None,
+    debian: "",
+    alpine: "",
+    rhel: "",
+    gnu_arch: "",
+    alpine_gnu_arch: "",
+    abi: "",
+    alpine_abi: "",
+    arch_override: TripleArchOverride::None,
+    windows_arch: None,
+    darwin_arch: None,
+    rust_arch: "",
+    alpine_rust_arch: "",
+    go_env: &[],
+    qemu: "",
+    bits: 64,
+    endian: Endian::Little,
+    elf_machine: 0,
+    macho_cputype: None,
+    pe_machine: None,
+    clang_march: None,
+};
+
+const AMD64: ArchRow = ArchRow {
+    arch: "amd64",
+    march: "x86_64",
+    debian: "amd64",
+    alpine: "x86_64",
+    rhel: "x86_64",
+    gnu_arch: "x86_64",
+    alpine_gnu_arch: "x86_64",
+    windows_arch: Some("x86_64"),
+    darwin_arch: Some("x86_64"),
+    rust_arch: "x86_64",
+    alpine_rust_arch: "x86_64",
+    qemu: "x86_64",
+    elf_machine: EM_X86_64,
+    macho_cputype: Some(CPU_TYPE_X86_64),
+    pe_machine: Some(PE_AMD64),
+    ..BASE
+};
+
+const ARM64: ArchRow = ArchRow {
+    arch: "arm64",
+    march: "aarch64",
+    darwin_march: Some("arm64"),
+    debian: "arm64",
+    alpine: "aarch64",
+    rhel: "aarch64",
+    gnu_arch: "aarch64",
+    alpine_gnu_arch: "aarch64",
+    windows_arch: Some("aarch64"),
+    darwin_arch: Some("arm64"),
+    rust_arch: "aarch64",
+    alpine_rust_arch: "aarch64",
+    qemu: "aarch64",
+    elf_machine: EM_AARCH64,
+    macho_cputype: Some(CPU_TYPE_ARM64),
+    pe_machine: Some(PE_ARM64),
+    ..BASE
+};
+
+const ARM_V7: ArchRow = ArchRow {
+    arch: "arm",
+    variant: "v7",
+    march: "armv7l",
+    debian: "armhf",
+    alpine: "armv7",
+    rhel: "armv7hl",
+    gnu_arch: "arm",
+    alpine_gnu_arch: "armv7",
+    abi: "eabihf",
+    alpine_abi: "eabihf",
+    arch_override: TripleArchOverride::Arm,
+    windows_arch: Some("armv7"),
+    rust_arch: "armv7",
+    alpine_rust_arch: "armv7",
+    go_env: &[("GOARM", "7")],
+    qemu: "arm",
+    bits: 32,
+    elf_machine: EM_ARM,
+    pe_machine: Some(PE_ARMNT),
+    ..BASE
+};
+
+const MIPS: ArchRow = ArchRow {
+    arch: "mips",
+    march: "mips",
+    debian: "mips",
+    alpine: "mips",
+    rhel: "mips",
+    gnu_arch: "mips",
+    alpine_gnu_arch: "mips",
+    rust_arch: "mips",
+    alpine_rust_arch: "mips",
+    qemu: "mips",
+    bits: 32,
+    endian: Endian::Big,
+    elf_machine: EM_MIPS,
+    ..BASE
+};
+
+const MIPSLE: ArchRow = ArchRow {
+    arch: "mipsle",
+    march: "mipsle",
+    debian: "mipsel",
+    alpine: "mipsle",
+    rhel: "mipsel",
+    gnu_arch: "mipsel",
+    alpine_gnu_arch: "mipsel",
+    rust_arch: "mipsel",
+    alpine_rust_arch: "mipsel",
+    qemu: "mipsel",
+    endian: Endian::Little,
+    ..MIPS
+};
+
+const MIPS64: ArchRow = ArchRow {
+    arch: "mips64",
+    march: "mips64",
+    debian: "mips64",
+    alpine: "mips64",
+    rhel: "mips64",
+    gnu_arch: "mips64",
+    alpine_gnu_arch: "mips64",
+    abi: "abi64",
+    alpine_abi: "abi64",
+    rust_arch: "mips64",
+    alpine_rust_arch: "mips64",
+    qemu: "mips64",
+    bits: 64,
+    ..MIPS
+};
+
+const MIPS64LE: ArchRow = ArchRow {
+    arch: "mips64le",
+    march: "mips64le",
+    debian: "mips64el",
+    alpine: "mips64le",
+    rhel: "mips64el",
+    gnu_arch: "mips64el",
+    alpine_gnu_arch: "mips64el",
+    rust_arch: "mips64el",
+    alpine_rust_arch: "mips64el",
+    qemu: "mips64el",
+    endian: Endian::Little,
+    ..MIPS64
+};
+
+/// Every architecture/variant pair xx-rs supports. The first row of an
+/// architecture is its default variant.
+pub static ARCHES: &[ArchRow] = &[
+    AMD64,
+    ArchRow {
+        variant: "v2",
+        go_env: &[("GOAMD64", "v2")],
+        clang_march: Some("x86-64-v2"),
+        ..AMD64
+    },
+    ArchRow {
+        variant: "v3",
+        go_env: &[("GOAMD64", "v3")],
+        clang_march: Some("x86-64-v3"),
+        ..AMD64
+    },
+    ArchRow {
+        variant: "v4",
+        go_env: &[("GOAMD64", "v4")],
+        clang_march: Some("x86-64-v4"),
+        ..AMD64
+    },
+    ARM64,
+    ARM_V7,
+    ArchRow {
+        variant: "v6",
+        march: "armv6l",
+        debian: "armel",
+        alpine: "armhf",
+        rhel: "armv6hl",
+        alpine_gnu_arch: "armv6",
+        abi: "eabi",
+        alpine_abi: "eabihf",
+        arch_override: TripleArchOverride::None,
+        windows_arch: None,
+        rust_arch: "arm",
+        alpine_rust_arch: "armv6",
+        go_env: &[("GOARM", "6")],
+        pe_machine: None,
+        clang_march: Some("armv6"),
+        ..ARM_V7
+    },
+    ArchRow {
+        variant: "v5",
+        march: "armv5l",
+        debian: "armel",
+        alpine: "armel",
+        rhel: "armv5tel",
+        alpine_gnu_arch: "armv5",
+        abi: "eabi",
+        alpine_abi: "eabi",
+        arch_override: TripleArchOverride::None,
+        windows_arch: None,
+        rust_arch: "armv5te",
+        alpine_rust_arch: "armv5te",
+        go_env: &[("GOARM", "5")],
+        pe_machine: None,
+        clang_march: Some("armv5te"),
+        ..ARM_V7
+    },
+    ArchRow {
+        variant: "v8",
+        ..ARM_V7
+    },
+    ArchRow {
+        arch: "386",
+        march: "i386",
+        debian: "i386",
+        alpine: "x86",
+        rhel: "i386",
+        gnu_arch: "i686",
+        alpine_gnu_arch: "i586",
+        windows_arch: Some("i686"),
+        rust_arch: "i686",
+        alpine_rust_arch: "i586",
+        qemu: "i386",
+        bits: 32,
+        elf_machine: EM_386,
+        pe_machine: Some(PE_I386),
+        ..BASE
+    },
+    ArchRow {
+        arch: "riscv64",
+        march: "riscv64",
+        debian: "riscv64",
+        alpine: "riscv64",
+        rhel: "riscv64",
+        gnu_arch: "riscv64",
+        alpine_gnu_arch: "riscv64",
+        arch_override: TripleArchOverride::RiscV64,
+        rust_arch: "riscv64gc",
+        alpine_rust_arch: "riscv64",
+        qemu: "riscv64",
+        elf_machine: EM_RISCV,
+        ..BASE
+    },
+    ArchRow {
+        arch: "ppc64le",
+        march: "ppc64le",
+        debian: "ppc64el",
+        alpine: "ppc64le",
+        rhel: "ppc64le",
+        gnu_arch: "powerpc64le",
+        alpine_gnu_arch: "powerpc64le",
+        rust_arch: "powerpc64le",
+        alpine_rust_arch: "powerpc64le",
+        qemu: "ppc64le",
+        elf_machine: EM_PPC64,
+        ..BASE
+    },
+    ArchRow {
+        arch: "ppc64",
+        march: "ppc64",
+        debian: "ppc64",
+        alpine: "ppc64",
+        rhel: "ppc64",
+        gnu_arch: "powerpc64",
+        alpine_gnu_arch: "powerpc64",
+        rust_arch: "powerpc64",
+        alpine_rust_arch: "powerpc64",
+        qemu: "ppc64",
+        endian: Endian::Big,
+        elf_machine: EM_PPC64,
+        ..BASE
+    },
+    ArchRow {
+        arch: "s390x",
+        march: "s390x",
+        debian: "s390x",
+        alpine: "s390x",
+        rhel: "s390x",
+        gnu_arch: "s390x",
+        alpine_gnu_arch: "s390x",
+        rust_arch: "s390x",
+        alpine_rust_arch: "s390x",
+        qemu: "s390x",
+        endian: Endian::Big,
+        elf_machine: EM_S390,
+        ..BASE
+    },
+    ArchRow {
+        arch: "loong64",
+        march: "loongarch64",
+        debian: "loong64",
+        alpine: "loongarch64",
+        rhel: "loongarch64",
+        gnu_arch: "loongarch64",
+        alpine_gnu_arch: "loongarch64",
+        rust_arch: "loongarch64",
+        alpine_rust_arch: "loongarch64",
+        qemu: "loongarch64",
+        elf_machine: EM_LOONGARCH,
+        ..BASE
+    },
+    MIPS,
+    ArchRow {
+        variant: "hardfloat",
+        go_env: &[("GOMIPS", "hardfloat")],
+        ..MIPS
+    },
+    ArchRow {
+        variant: "softfloat",
+        go_env: &[("GOMIPS", "softfloat")],
+        ..MIPS
+    },
+    MIPSLE,
+    ArchRow {
+        variant: "hardfloat",
+        go_env: &[("GOMIPS", "hardfloat")],
+        ..MIPSLE
+    },
+    ArchRow {
+        variant: "softfloat",
+        go_env: &[("GOMIPS", "softfloat")],
+        ..MIPSLE
+    },
+    MIPS64,
+    ArchRow {
+        variant: "hardfloat",
+        go_env: &[("GOMIPS64", "hardfloat")],
+        ..MIPS64
+    },
+    ArchRow {
+        variant: "softfloat",
+        go_env: &[("GOMIPS64", "softfloat")],
+        ..MIPS64
+    },
+    MIPS64LE,
+    ArchRow {
+        variant: "hardfloat",
+        go_env: &[("GOMIPS64", "hardfloat")],
+        ..MIPS64LE
+    },
+    ArchRow {
+        variant: "softfloat",
+        go_env: &[("GOMIPS64", "softfloat")],
+        ..MIPS64LE
+    },
+];
+
+/// Spellings users and `uname -m` give for an architecture, mapped to the
+/// OCI `(arch, variant)` they mean. An empty variant keeps what the platform
+/// string said (or the default).
+pub static ARCH_ALIASES: &[(&str, &str, &str)] = &[
+    ("x86_64", "amd64", ""),
+    ("x86-64", "amd64", ""),
+    ("x64", "amd64", ""),
+    ("aarch64", "arm64", ""),
+    ("armhf", "arm", "v7"),
+    ("armv7", "arm", "v7"),
+    ("armv7l", "arm", "v7"),
+    ("armv7hl", "arm", "v7"),
+    ("armel", "arm", "v6"),
+    ("armv6", "arm", "v6"),
+    ("armv6l", "arm", "v6"),
+    ("armv5", "arm", "v5"),
+    ("armv5l", "arm", "v5"),
+    ("armv5tel", "arm", "v5"),
+    ("armv8l", "arm", "v8"),
+    ("i386", "386", ""),
+    ("i486", "386", ""),
+    ("i586", "386", ""),
+    ("i686", "386", ""),
+    ("x86", "386", ""),
+    ("ppc64el", "ppc64le", ""),
+    ("powerpc64le", "ppc64le", ""),
+    ("powerpc64", "ppc64", ""),
+    ("mipsel", "mipsle", ""),
+    ("mips64el", "mips64le", ""),
+    ("loongarch64", "loong64", ""),
+    ("riscv64gc", "riscv64", ""),
+];
+
+/// The rows of one architecture, default variant first.
+pub fn rows_of(arch: &str) -> impl Iterator<Item = &'static ArchRow> + '_ {
+    ARCHES.iter().filter(move |row| row.arch == arch)
+}
+
+/// The row for `arch` + `variant`; an empty variant selects the default.
+pub fn find(arch: &str, variant: &str) -> Option<&'static ArchRow> {
+    let mut rows = rows_of(arch);
+    if variant.is_empty() {
+        rows.next()
+    } else {
+        rows.find(|row| row.variant == variant)
+    }
+}
+
+/// Whether `arch` is an architecture name in the table (not an alias).
+pub fn is_known_arch(arch: &str) -> bool {
+    rows_of(arch).next().is_some()
+}
+
+/// The default variant of `arch` (`v7` for arm, empty for the rest).
+pub fn default_variant(arch: &str) -> &'static str {
+    rows_of(arch).next().map_or("", |row| row.variant)
+}
+
+/// Resolve an alias (`aarch64`, `armhf`, `i686`) to `(arch, implied variant)`.
+pub fn resolve_alias(name: &str) -> Option<(&'static str, &'static str)> {
+    ARCH_ALIASES
+        .iter()
+        .find(|(alias, _, _)| *alias == name)
+        .map(|(_, arch, variant)| (*arch, *variant))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_arch_has_exactly_one_row_per_variant() {
+        for row in ARCHES {
+            let same = ARCHES
+                .iter()
+                .filter(|r| r.arch == row.arch && r.variant == row.variant)
+                .count();
+            assert_eq!(same, 1, "{}/{} listed twice", row.arch, row.variant);
+        }
+    }
+
+    #[test]
+    fn every_row_is_filled_in() {
+        for row in ARCHES {
+            let id = format!("{}/{}", row.arch, row.variant);
+            for (name, value) in [
+                ("march", row.march),
+                ("debian", row.debian),
+                ("alpine", row.alpine),
+                ("rhel", row.rhel),
+                ("gnu_arch", row.gnu_arch),
+                ("alpine_gnu_arch", row.alpine_gnu_arch),
+                ("rust_arch", row.rust_arch),
+                ("alpine_rust_arch", row.alpine_rust_arch),
+                ("qemu", row.qemu),
+            ] {
+                assert!(!value.is_empty(), "{id}: {name} is empty");
+            }
+            assert_ne!(row.elf_machine, 0, "{id}: no ELF machine");
+            assert!(row.bits == 32 || row.bits == 64, "{id}: bits");
+        }
+    }
+
+    #[test]
+    fn aliases_point_at_real_rows() {
+        for (alias, arch, variant) in ARCH_ALIASES {
+            assert!(find(arch, variant).is_some(), "{alias} -> {arch}/{variant}");
+            assert!(!is_known_arch(alias), "{alias} shadows a real arch");
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        assert_eq!(default_variant("arm"), "v7");
+        assert_eq!(default_variant("amd64"), "");
+        assert_eq!(find("arm", "").map(|r| r.variant), Some("v7"));
+        assert_eq!(find("amd64", "v3").map(|r| r.march), Some("x86_64"));
+        assert!(find("amd64", "v9").is_none());
+    }
+}

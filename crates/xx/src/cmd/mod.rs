@@ -1,0 +1,4 @@
+//! The tools of the multicall binary, one module each.
+
+pub mod info;
+pub mod links;

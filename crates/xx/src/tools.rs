@@ -1,0 +1,45 @@
+//! The table of tools the multicall binary provides, by link name.
+
+use std::io::Write;
+
+use anyhow::Result;
+use xx_platform::Vars;
+
+use crate::cmd;
+use crate::exit::Outcome;
+
+/// Entry point of one tool: arguments after argv[0], environment, stdout.
+pub type ToolMain = fn(&[String], &dyn Vars, &mut dyn Write) -> Result<Outcome>;
+
+/// One tool: the name it is invoked as and its entry point.
+pub struct Tool {
+    /// Link name, e.g. `xx-info`.
+    pub name: &'static str,
+    /// What it does, for `xx --help`.
+    pub about: &'static str,
+    /// Entry point.
+    pub main: ToolMain,
+}
+
+/// Every tool, in the order `xx --help` lists them.
+pub static TOOLS: &[Tool] = &[Tool {
+    name: "xx-info",
+    about: "print the target platform's triple, arch names, env",
+    main: cmd::info::run,
+}];
+
+/// Find a tool by link name (`xx-info`) or short name (`info`).
+pub fn find(name: &str) -> Option<&'static Tool> {
+    TOOLS
+        .iter()
+        .find(|tool| tool.name == name || tool.name.strip_prefix("xx-") == Some(name))
+}
+
+/// Comma-separated tool names, for error messages.
+pub fn names() -> String {
+    TOOLS
+        .iter()
+        .map(|tool| tool.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
