@@ -1,1 +1,42 @@
-fn main() {}
+//! `cargo xtask <task>`: the project's developer tasks.
+//!
+//! - `demo`: the main job, end to end, for one target platform.
+//! - `test`: install every prerequisite, then run every check and test suite.
+//! - `bench`: the speed targets (startup of `xx-info`, `xx-verify` throughput).
+
+mod bench;
+mod demo;
+mod prereq;
+mod test;
+mod util;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about = "xx-rs developer tasks")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Cross-compile for a target platform with xx-rs and verify the result.
+    Demo(demo::Args),
+    /// Install prerequisites (apt packages) and run all checks and tests.
+    Test(test::Args),
+    /// Install the packages the tests need, and nothing else.
+    Prereqs,
+    /// Measure the speed targets.
+    Bench(bench::Args),
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().task {
+        Task::Demo(args) => demo::run(&args),
+        Task::Test(args) => test::run(&args),
+        Task::Prereqs => prereq::install(),
+        Task::Bench(args) => bench::run(&args),
+    }
+}

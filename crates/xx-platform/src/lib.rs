@@ -10,6 +10,7 @@
 
 pub mod arch;
 pub mod distro;
+pub mod docs;
 pub mod error;
 pub mod host;
 pub mod os;

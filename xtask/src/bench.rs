@@ -1,0 +1,110 @@
+//! `cargo xtask bench`: the speed targets, measured as real processes.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use crate::util::{build_static_xx, link_tools, step};
+
+/// Options of `cargo xtask bench`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Process runs per measurement.
+    #[arg(long, default_value_t = 2000)]
+    pub runs: usize,
+    /// Exit non-zero when a target is missed.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// Summary statistics of a set of timings.
+struct Stats {
+    min: Duration,
+    median: Duration,
+    p90: Duration,
+}
+
+impl Stats {
+    fn of(mut samples: Vec<Duration>) -> Stats {
+        samples.sort();
+        let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+        Stats {
+            min: samples[0],
+            median: at(0.5),
+            p90: at(0.9),
+        }
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1e3)
+}
+
+/// Time `runs` executions of `program args` (stdout discarded), after a
+/// few warm-up runs.
+fn time_process(
+    program: &Path,
+    args: &[&str],
+    envs: &[(&str, &str)],
+    runs: usize,
+) -> Result<Stats> {
+    let mut samples = Vec::with_capacity(runs);
+    for i in 0..runs + 20 {
+        let start = Instant::now();
+        let status = Command::new(program)
+            .args(args)
+            .envs(envs.iter().copied())
+            .stdout(Stdio::null())
+            .status()
+            .with_context(|| format!("run {}", program.display()))?;
+        let elapsed = start.elapsed();
+        if !status.success() {
+            bail!("{} {args:?} failed: {status}", program.display());
+        }
+        if i >= 20 {
+            samples.push(elapsed);
+        }
+    }
+    Ok(Stats::of(samples))
+}
+
+/// Run the benchmarks.
+pub fn run(args: &Args) -> Result<()> {
+    step("building a static xx (release, +crt-static), as the image ships it");
+    let xx = build_static_xx()?;
+    let links = link_tools(&xx)?;
+    let mut missed = Vec::new();
+
+    step(&format!(
+        "xx-info triple: process start to exit, {} runs",
+        args.runs
+    ));
+    let info = time_process(
+        &links.path().join("xx-info"),
+        &["triple"],
+        &[("TARGETPLATFORM", "linux/arm64")],
+        args.runs,
+    )?;
+    println!(
+        "xx-info triple: median {} p90 {} min {} (target: median <= 1 ms)",
+        ms(info.median),
+        ms(info.p90),
+        ms(info.min)
+    );
+    let true_bin = time_process(Path::new("/bin/true"), &[], &[], args.runs)?;
+    println!(
+        "/bin/true (process spawn floor): median {} p90 {}",
+        ms(true_bin.median),
+        ms(true_bin.p90)
+    );
+    if info.median > Duration::from_millis(1) {
+        missed.push("xx-info triple median above 1 ms");
+    }
+
+    if args.check && !missed.is_empty() {
+        bail!("missed targets: {}", missed.join("; "));
+    }
+    Ok(())
+}

@@ -1,0 +1,54 @@
+//! `cargo xtask test`: prerequisites, then every check and suite.
+
+use anyhow::{Context, Result};
+
+use crate::util::{step, workspace_root};
+
+/// Options of `cargo xtask test`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Do not install prerequisites.
+    #[arg(long)]
+    pub skip_prereqs: bool,
+    /// Skip the end-to-end suites (chroots, real cross builds, Docker).
+    #[arg(long)]
+    pub quick: bool,
+}
+
+/// Run everything.
+pub fn run(args: &Args) -> Result<()> {
+    let root = workspace_root();
+    if !args.skip_prereqs {
+        crate::prereq::install()?;
+    }
+    step("cargo fmt --check");
+    duct::cmd!("cargo", "fmt", "--all", "--check")
+        .dir(&root)
+        .run()
+        .context("cargo fmt --check failed: run cargo fmt --all")?;
+    step("cargo clippy");
+    duct::cmd!(
+        "cargo",
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--quiet",
+        "--",
+        "-D",
+        "warnings"
+    )
+    .dir(&root)
+    .run()
+    .context("cargo clippy found problems")?;
+    step("cargo test");
+    let mut test = vec!["test", "--workspace", "--no-fail-fast"];
+    if args.quick {
+        test.extend(["--exclude", "xx-e2e"]);
+    }
+    duct::cmd("cargo", &test)
+        .dir(&root)
+        .run()
+        .context("tests failed")?;
+    step("all checks and tests passed");
+    Ok(())
+}
