@@ -70,6 +70,38 @@ fn time_process(
     Ok(Stats::of(samples))
 }
 
+/// Regular files (not links) under `dirs`, recursively, that start with the
+/// ELF magic.
+fn elf_files(dirs: &[&str]) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    let mut pending: Vec<std::path::PathBuf> = dirs.iter().map(Into::into).collect();
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let path = entry.path();
+            if kind.is_dir() {
+                pending.push(path);
+            } else if kind.is_file() {
+                let mut magic = [0u8; 4];
+                let is_elf = std::fs::File::open(&path)
+                    .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+                    .is_ok()
+                    && magic == *b"\x7fELF";
+                if is_elf {
+                    found.push(path.to_string_lossy().into_owned());
+                }
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
 /// Run the benchmarks.
 pub fn run(args: &Args) -> Result<()> {
     step("building a static xx (release, +crt-static), as the image ships it");
@@ -101,6 +133,42 @@ pub fn run(args: &Args) -> Result<()> {
     );
     if info.median > Duration::from_millis(1) {
         missed.push("xx-info triple median above 1 ms");
+    }
+
+    step("xx-verify: every ELF file under /usr/bin and /usr/lib/x86_64-linux-gnu, one process");
+    let elfs = elf_files(&["/usr/bin", "/usr/lib/x86_64-linux-gnu"])?;
+    let mut verify_args: Vec<&str> = vec!["--all"];
+    verify_args.extend(elfs.iter().map(String::as_str));
+    let many = time_process(
+        &links.path().join("xx-verify"),
+        &verify_args,
+        &[("TARGETPLATFORM", "linux/amd64")],
+        args.runs.clamp(5, 50),
+    )?;
+    println!(
+        "xx-verify over {} ELF files: median {} p90 {} min {} (target: < 100 ms)",
+        elfs.len(),
+        ms(many.median),
+        ms(many.p90),
+        ms(many.min)
+    );
+    if many.median >= Duration::from_millis(100) {
+        missed.push("xx-verify over all ELF files at or above 100 ms");
+    }
+    let one = time_process(
+        &links.path().join("xx-verify"),
+        &["/usr/bin/ls"],
+        &[("TARGETPLATFORM", "linux/amd64")],
+        args.runs,
+    )?;
+    println!(
+        "xx-verify /usr/bin/ls: median {} p90 {} min {} (target: < 2 ms)",
+        ms(one.median),
+        ms(one.p90),
+        ms(one.min)
+    );
+    if one.median >= Duration::from_millis(2) {
+        missed.push("single-file xx-verify at or above 2 ms");
     }
 
     if args.check && !missed.is_empty() {

@@ -22,11 +22,18 @@ pub struct Tool {
 }
 
 /// Every tool, in the order `xx --help` lists them.
-pub static TOOLS: &[Tool] = &[Tool {
-    name: "xx-info",
-    about: "print the target platform's triple, arch names, env",
-    main: cmd::info::run,
-}];
+pub static TOOLS: &[Tool] = &[
+    Tool {
+        name: "xx-info",
+        about: "print the target platform's triple, arch names, env",
+        main: cmd::info::run,
+    },
+    Tool {
+        name: "xx-verify",
+        about: "check that binaries are built for the target platform",
+        main: cmd::verify::run,
+    },
+];
 
 /// Find a tool by link name (`xx-info`) or short name (`info`).
 pub fn find(name: &str) -> Option<&'static Tool> {

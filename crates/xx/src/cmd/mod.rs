@@ -2,3 +2,4 @@
 
 pub mod info;
 pub mod links;
+pub mod verify;

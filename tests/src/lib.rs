@@ -1,0 +1,1 @@
+//! Harness for xx-rs end-to-end tests (see the tests in `tests/tests/`).
