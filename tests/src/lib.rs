@@ -1,1 +1,25 @@
 //! Harness for xx-rs end-to-end tests (see the tests in `tests/tests/`).
+//!
+//! * [`xx_binary`] builds the `xx` multicall binary once per test process.
+//! * [`DebianRoot::ensure`] makes (once per machine, cached) a Debian
+//!   bookworm root with clang, lld, llvm and build tools.
+//! * [`DebianRoot::sandbox`] gives each test a throwaway writable copy of
+//!   that root (overlayfs) with `xx` and its tool links installed, in which
+//!   [`Sandbox::run`] runs shell scripts under `chroot`.
+//! * [`qemu_run`] runs a target binary from a sandbox under qemu-user.
+//!
+//! Everything here needs root (mount, chroot) and, on the host, the Debian
+//! packages `debootstrap` and `qemu-user` (plus `coreutils` for `chroot`).
+
+mod debian_root;
+mod mirror;
+mod mounts;
+mod qemu;
+mod sandbox;
+mod workspace;
+
+pub use debian_root::{DebianRoot, ROOT_PACKAGES, SUITE};
+pub use mirror::{debian_mirror, DEFAULT_MIRROR};
+pub use qemu::qemu_run;
+pub use sandbox::Sandbox;
+pub use workspace::{workspace_root, xx_binary};

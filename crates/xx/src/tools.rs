@@ -29,6 +29,16 @@ pub static TOOLS: &[Tool] = &[
         main: cmd::info::run,
     },
     Tool {
+        name: "xx-apt",
+        about: "apt for the target platform (adds its arch, rewrites package names)",
+        main: cmd::apt::run_apt,
+    },
+    Tool {
+        name: "xx-apt-get",
+        about: "apt-get for the target platform (adds its arch, rewrites package names)",
+        main: cmd::apt::run_apt_get,
+    },
+    Tool {
         name: "xx-verify",
         about: "check that binaries are built for the target platform",
         main: cmd::verify::run,

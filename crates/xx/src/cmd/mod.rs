@@ -1,5 +1,6 @@
 //! The tools of the multicall binary, one module each.
 
+pub mod apt;
 pub mod info;
 pub mod links;
 pub mod verify;

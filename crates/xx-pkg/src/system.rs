@@ -1,0 +1,298 @@
+//! The effectful side of xx-apt: running dpkg, apt-cache and apt-get,
+//! reading apt's state, writing source lists atomically, and the
+//! `/var/lock/xx-apt` lock.
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::FlockOperation;
+
+use crate::error::PkgError;
+use crate::packages::Catalog;
+
+/// The lock xx-apt holds while it works (shared with tonistiigi/xx).
+pub const LOCK_FILE: &str = "/var/lock/xx-apt";
+
+/// Environment variable that tells nested xx-apt runs the lock is held.
+pub const NOLOCK_VAR: &str = "XX_APT_NOLOCK";
+
+/// Where apt keeps downloaded package lists.
+pub const LISTS_DIR: &str = "/var/lib/apt/lists";
+
+/// Runs the package tools, echoing each command to stderr (`+ cmd args`)
+/// when debugging is on (`XX_DEBUG_APT`). Children see `XX_APT_NOLOCK=1`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Runner {
+    /// Echo commands before running them.
+    pub debug: bool,
+}
+
+impl Runner {
+    fn command(&self, program: &str, args: &[String]) -> duct::Expression {
+        if self.debug {
+            eprintln!("+ {}", command_line(program, args));
+        }
+        duct::cmd(program, args).env(NOLOCK_VAR, "1")
+    }
+
+    /// Run a command quietly and return its stdout; fail unless it exits 0.
+    fn capture(&self, program: &str, args: &[String]) -> Result<String, PkgError> {
+        let output = self
+            .command(program, args)
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
+            .run()
+            .map_err(|source| spawn_error(program, args, source))?;
+        if !output.status.success() {
+            return Err(PkgError::Failed {
+                command: command_line(program, args),
+                status: output.status,
+            });
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    /// Run a command with the caller's stdin/stdout/stderr; fail unless
+    /// it exits 0.
+    fn visible(&self, program: &str, args: &[String]) -> Result<(), PkgError> {
+        let status = self.passthrough(program, args)?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(PkgError::Failed {
+                command: command_line(program, args),
+                status,
+            })
+        }
+    }
+
+    /// Run a command with the caller's stdin/stdout/stderr and return how
+    /// it ended, whatever that was.
+    pub fn passthrough(
+        &self,
+        program: &str,
+        args: &[String],
+    ) -> Result<std::process::ExitStatus, PkgError> {
+        self.command(program, args)
+            .unchecked()
+            .run()
+            .map(|output| output.status)
+            .map_err(|source| spawn_error(program, args, source))
+    }
+
+    /// dpkg's native architecture (`dpkg --print-architecture`).
+    pub fn native_architecture(&self) -> Result<String, PkgError> {
+        let out = self.capture("dpkg", &strings(&["--print-architecture"]))?;
+        Ok(out.trim().to_string())
+    }
+
+    /// The architectures added with `dpkg --add-architecture`.
+    pub fn foreign_architectures(&self) -> Result<Vec<String>, PkgError> {
+        let out = self.capture("dpkg", &strings(&["--print-foreign-architectures"]))?;
+        Ok(out.split_whitespace().map(str::to_string).collect())
+    }
+
+    /// `dpkg --add-architecture <arch>`.
+    pub fn add_architecture(&self, arch: &str) -> Result<(), PkgError> {
+        self.capture("dpkg", &strings(&["--add-architecture", arch]))
+            .map(drop)
+    }
+
+    /// `apt-get update`, its output shown to the user.
+    pub fn apt_get_update(&self) -> Result<(), PkgError> {
+        self.visible("apt-get", &strings(&["update"]))
+    }
+
+    /// `apt-get install -y <packages>`, its output shown to the user.
+    pub fn apt_get_install(&self, packages: &[&str]) -> Result<(), PkgError> {
+        let mut args = strings(&["install", "-y"]);
+        args.extend(packages.iter().map(|p| p.to_string()));
+        self.visible("apt-get", &args)
+    }
+
+    /// Which of `names` (`name` or `name:arch`) apt knows, with one
+    /// `apt-cache policy` run.
+    pub fn known_packages(&self, names: &[String], native_arch: &str) -> Result<Catalog, PkgError> {
+        if names.is_empty() {
+            return Ok(Catalog::default());
+        }
+        let output = self
+            .command("apt-cache", &prefixed("policy", names))
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
+            .run()
+            .map_err(|source| spawn_error("apt-cache", &prefixed("policy", names), source))?;
+        // apt-cache leaves unknown names out (and fails when it knows none
+        // of them): the output is the answer either way.
+        let text = String::from_utf8_lossy(&output.stdout);
+        Ok(Catalog::from_policy_output(&text, native_arch))
+    }
+}
+
+/// Names of the files in apt's lists folder (empty when it is missing).
+pub fn list_files() -> Vec<String> {
+    std::fs::read_dir(LISTS_DIR)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether apt has downloaded a package list for `arch`.
+pub fn has_packages_list(file_names: &[String], arch: &str) -> bool {
+    let marker = format!("_binary-{arch}_Packages");
+    file_names.iter().any(|name| name.contains(&marker))
+}
+
+/// Read `path` (empty when missing), apply `edit`, and write the result
+/// atomically when it differs. Returns whether the file changed.
+pub fn edit_file(path: &Path, edit: impl FnOnce(&str) -> String) -> Result<bool, PkgError> {
+    let old = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => return Err(file_error("cannot read", path, source)),
+    };
+    let new = edit(&old);
+    if new == old {
+        return Ok(false);
+    }
+    write_atomic(path, &new)?;
+    Ok(true)
+}
+
+/// Replace `path` with `text` via a temporary file in the same folder and
+/// a rename, so readers see the old or the new file, never a mix. The file
+/// keeps its permissions (new files get 0644).
+pub fn write_atomic(path: &Path, text: &str) -> Result<(), PkgError> {
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    let mode = std::fs::metadata(path).map_or(0o644, |meta| meta.permissions().mode() & 0o7777);
+    let mut temp = tempfile::Builder::new()
+        .prefix(".xx-apt-")
+        .tempfile_in(dir)
+        .map_err(|source| file_error("cannot create a temporary file for", path, source))?;
+    temp.write_all(text.as_bytes())
+        .and_then(|()| temp.as_file().sync_all())
+        .and_then(|()| {
+            temp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(mode))
+        })
+        .map_err(|source| file_error("cannot write", path, source))?;
+    temp.persist(path)
+        .map_err(|err| file_error("cannot replace", path, err.error))?;
+    Ok(())
+}
+
+/// An exclusive hold on [`LOCK_FILE`]; released when dropped.
+#[derive(Debug)]
+pub struct AptLock {
+    _file: File,
+}
+
+/// Wait for and take [`LOCK_FILE`], making `/var/lock` (or the folder it
+/// links to) first when it is missing.
+pub fn lock_apt() -> Result<AptLock, PkgError> {
+    let lock_dir = Path::new("/var/lock");
+    let dir = match std::fs::symlink_metadata(lock_dir) {
+        Ok(meta) if meta.file_type().is_symlink() => std::fs::read_link(lock_dir)
+            .map(|target| Path::new("/var").join(target))
+            .map_err(|source| file_error("cannot read link", lock_dir, source))?,
+        _ => lock_dir.to_path_buf(),
+    };
+    std::fs::create_dir_all(&dir).map_err(|source| file_error("cannot create", &dir, source))?;
+    let path = PathBuf::from(LOCK_FILE);
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| file_error("cannot open", &path, source))?;
+    rustix::fs::flock(&file, FlockOperation::LockExclusive)
+        .map_err(|errno| file_error("cannot lock", &path, errno.into()))?;
+    Ok(AptLock { _file: file })
+}
+
+/// `program args...` as one line, for messages.
+pub fn command_line(program: impl AsRef<OsStr>, args: &[String]) -> String {
+    let mut line = program.as_ref().to_string_lossy().into_owned();
+    for arg in args {
+        line.push(' ');
+        line.push_str(arg);
+    }
+    line
+}
+
+fn spawn_error(program: &str, args: &[String], source: std::io::Error) -> PkgError {
+    PkgError::Spawn {
+        command: command_line(program, args),
+        source,
+    }
+}
+
+fn file_error(action: &'static str, path: &Path, source: std::io::Error) -> PkgError {
+    PkgError::File {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn strings(words: &[&str]) -> Vec<String> {
+    words.iter().map(|w| w.to_string()).collect()
+}
+
+fn prefixed(first: &str, rest: &[String]) -> Vec<String> {
+    std::iter::once(first.to_string())
+        .chain(rest.iter().cloned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_package_lists_by_arch() {
+        let files: Vec<String> = [
+            "deb.debian.org_debian_dists_bookworm_InRelease",
+            "deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages",
+            "deb.debian.org_debian_dists_bookworm_main_binary-arm64_Packages.lz4",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert!(has_packages_list(&files, "amd64"));
+        assert!(has_packages_list(&files, "arm64"));
+        assert!(!has_packages_list(&files, "armhf"));
+        assert!(!has_packages_list(&[], "amd64"));
+    }
+
+    #[test]
+    fn edits_files_atomically_and_only_when_changed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("x.list");
+        assert!(edit_file(&path, |old| format!("{old}deb a b c\n")).expect("create"));
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
+        assert!(!edit_file(&path, |old| old.to_string()).expect("unchanged"));
+        assert!(edit_file(&path, |old| old.replace('a', "z")).expect("edit"));
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "deb z b c\n");
+        let leftovers = std::fs::read_dir(dir.path()).expect("dir").count();
+        assert_eq!(leftovers, 1, "temporary files left behind");
+    }
+
+    #[test]
+    fn command_lines_for_messages() {
+        assert_eq!(
+            command_line("apt-get", &strings(&["update"])),
+            "apt-get update"
+        );
+    }
+}
