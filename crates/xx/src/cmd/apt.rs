@@ -124,13 +124,23 @@ fn run_for_target(program: &str, apt_args: &AptArgs, vars: &dyn Vars) -> Result<
     Ok(exit_like(runner.passthrough(program, &final_args)?))
 }
 
-/// Targets xx leaves alone: MIPS (no Debian port xx supports) and riscv64
-/// on Debian before 13 / Ubuntu before 20.04 (unless
-/// `XX_APT_FORCE_RISCV64`). Returns what to name in the skip message.
+/// Debian architectures Debian 12 and older release for MIPS (big-endian
+/// `mips` and `mips64` never were, and Debian 13 dropped both).
+const DEBIAN_MIPS_ARCHES: &[&str] = &["mipsel", "mips64el"];
+
+/// Targets left alone: MIPS where the distribution has no packages for it
+/// (xx skips MIPS everywhere; xx-rs installs Debian 12's `mipsel` and
+/// `mips64el` packages) and riscv64 on Debian before 13 / Ubuntu before 20.04
+/// (unless `XX_APT_FORCE_RISCV64`). Returns what to name in the skip message.
 fn unsupported_by_distro(target: &Target, vars: &dyn Vars, root: &Path) -> Option<String> {
     let arch = target.platform.arch.as_str();
     if arch.starts_with("mips") {
-        return Some(arch.to_string());
+        let debian_has_it = target.vendor == "debian"
+            && debian_before_13(root)
+            && target
+                .mapped()
+                .is_ok_and(|mapped| DEBIAN_MIPS_ARCHES.contains(&mapped.arch.debian));
+        return (!debian_has_it).then(|| arch.to_string());
     }
     if arch != "riscv64" || vars.non_empty("XX_APT_FORCE_RISCV64").is_some() {
         return None;
