@@ -101,6 +101,17 @@ pub struct ArchRow {
     pub pe_machine: Option<u16>,
     /// clang `-march=` value for this variant, when it is not the triple's default.
     pub clang_march: Option<&'static str>,
+    /// Whether LLVM's `lld` links Linux programs for this architecture
+    /// (xx-cc falls back to the GNU cross `ld` where it does not).
+    pub lld_links: bool,
+    /// Whether `XX_CC_PREFER_STATIC_LINKER` makes xx-cc prefer GNU `ld`.
+    pub static_prefers_bfd: bool,
+    /// A GNU `ld` emulation (as `ld -V` lists it) that links this architecture.
+    pub bfd_emulation: &'static str,
+    /// Debian/Ubuntu multiarch tuple: the `/usr/lib/<tuple>` library directory.
+    pub debian_multiarch: &'static str,
+    /// Meson `cpu_family` of the architecture.
+    pub meson_cpu_family: &'static str,
 }
 
 const EM_386: u16 = 3;
@@ -147,6 +158,11 @@ const BASE: ArchRow = ArchRow {
     macho_cputype: None,
     pe_machine: None,
     clang_march: None,
+    lld_links: true,
+    static_prefers_bfd: false,
+    bfd_emulation: "",
+    debian_multiarch: "",
+    meson_cpu_family: "",
 };
 
 const AMD64: ArchRow = ArchRow {
@@ -165,6 +181,9 @@ const AMD64: ArchRow = ArchRow {
     elf_machine: EM_X86_64,
     macho_cputype: Some(CPU_TYPE_X86_64),
     pe_machine: Some(PE_AMD64),
+    bfd_emulation: "elf_x86_64",
+    debian_multiarch: "x86_64-linux-gnu",
+    meson_cpu_family: "x86_64",
     ..BASE
 };
 
@@ -185,6 +204,9 @@ const ARM64: ArchRow = ArchRow {
     elf_machine: EM_AARCH64,
     macho_cputype: Some(CPU_TYPE_ARM64),
     pe_machine: Some(PE_ARM64),
+    bfd_emulation: "aarch64linux",
+    debian_multiarch: "aarch64-linux-gnu",
+    meson_cpu_family: "aarch64",
     ..BASE
 };
 
@@ -208,6 +230,9 @@ const ARM_V7: ArchRow = ArchRow {
     bits: 32,
     elf_machine: EM_ARM,
     pe_machine: Some(PE_ARMNT),
+    bfd_emulation: "armelf_linux_eabi",
+    debian_multiarch: "arm-linux-gnueabihf",
+    meson_cpu_family: "arm",
     ..BASE
 };
 
@@ -225,6 +250,12 @@ const MIPS: ArchRow = ArchRow {
     bits: 32,
     endian: Endian::Big,
     elf_machine: EM_MIPS,
+    // lld 14 rejects C++ with exceptions in MIPS PIEs ("cannot preempt
+    // symbol: DW.ref.__gxx_personality_v0"); GNU ld links them.
+    lld_links: false,
+    bfd_emulation: "elf32btsmip",
+    debian_multiarch: "mips-linux-gnu",
+    meson_cpu_family: "mips",
     ..BASE
 };
 
@@ -240,6 +271,8 @@ const MIPSLE: ArchRow = ArchRow {
     alpine_rust_arch: "mipsel",
     qemu: "mipsel",
     endian: Endian::Little,
+    bfd_emulation: "elf32ltsmip",
+    debian_multiarch: "mipsel-linux-gnu",
     ..MIPS
 };
 
@@ -257,6 +290,9 @@ const MIPS64: ArchRow = ArchRow {
     alpine_rust_arch: "mips64",
     qemu: "mips64",
     bits: 64,
+    bfd_emulation: "elf64btsmip",
+    debian_multiarch: "mips64-linux-gnuabi64",
+    meson_cpu_family: "mips64",
     ..MIPS
 };
 
@@ -272,6 +308,8 @@ const MIPS64LE: ArchRow = ArchRow {
     alpine_rust_arch: "mips64el",
     qemu: "mips64el",
     endian: Endian::Little,
+    bfd_emulation: "elf64ltsmip",
+    debian_multiarch: "mips64el-linux-gnuabi64",
     ..MIPS64
 };
 
@@ -315,6 +353,7 @@ pub static ARCHES: &[ArchRow] = &[
         go_env: &[("GOARM", "6")],
         pe_machine: None,
         clang_march: Some("armv6"),
+        debian_multiarch: "arm-linux-gnueabi",
         ..ARM_V7
     },
     ArchRow {
@@ -333,6 +372,7 @@ pub static ARCHES: &[ArchRow] = &[
         go_env: &[("GOARM", "5")],
         pe_machine: None,
         clang_march: Some("armv5te"),
+        debian_multiarch: "arm-linux-gnueabi",
         ..ARM_V7
     },
     ArchRow {
@@ -354,6 +394,10 @@ pub static ARCHES: &[ArchRow] = &[
         bits: 32,
         elf_machine: EM_386,
         pe_machine: Some(PE_I386),
+        static_prefers_bfd: true,
+        bfd_emulation: "elf_i386",
+        debian_multiarch: "i386-linux-gnu",
+        meson_cpu_family: "x86",
         ..BASE
     },
     ArchRow {
@@ -369,6 +413,11 @@ pub static ARCHES: &[ArchRow] = &[
         alpine_rust_arch: "riscv64",
         qemu: "riscv64",
         elf_machine: EM_RISCV,
+        // lld 14 cannot link objects with linker relaxation (R_RISCV_ALIGN).
+        lld_links: false,
+        bfd_emulation: "elf64lriscv",
+        debian_multiarch: "riscv64-linux-gnu",
+        meson_cpu_family: "riscv64",
         ..BASE
     },
     ArchRow {
@@ -383,6 +432,10 @@ pub static ARCHES: &[ArchRow] = &[
         alpine_rust_arch: "powerpc64le",
         qemu: "ppc64le",
         elf_machine: EM_PPC64,
+        static_prefers_bfd: true,
+        bfd_emulation: "elf64lppc",
+        debian_multiarch: "powerpc64le-linux-gnu",
+        meson_cpu_family: "ppc64",
         ..BASE
     },
     ArchRow {
@@ -398,6 +451,9 @@ pub static ARCHES: &[ArchRow] = &[
         qemu: "ppc64",
         endian: Endian::Big,
         elf_machine: EM_PPC64,
+        bfd_emulation: "elf64ppc",
+        debian_multiarch: "powerpc64-linux-gnu",
+        meson_cpu_family: "ppc64",
         ..BASE
     },
     ArchRow {
@@ -413,6 +469,11 @@ pub static ARCHES: &[ArchRow] = &[
         qemu: "s390x",
         endian: Endian::Big,
         elf_machine: EM_S390,
+        // lld has no s390x support (`unknown emulation: elf64_s390`).
+        lld_links: false,
+        bfd_emulation: "elf64_s390",
+        debian_multiarch: "s390x-linux-gnu",
+        meson_cpu_family: "s390x",
         ..BASE
     },
     ArchRow {
@@ -427,6 +488,9 @@ pub static ARCHES: &[ArchRow] = &[
         alpine_rust_arch: "loongarch64",
         qemu: "loongarch64",
         elf_machine: EM_LOONGARCH,
+        bfd_emulation: "elf64loongarch",
+        debian_multiarch: "loongarch64-linux-gnu",
+        meson_cpu_family: "loongarch64",
         ..BASE
     },
     MIPS,
@@ -570,6 +634,9 @@ mod tests {
                 ("rust_arch", row.rust_arch),
                 ("alpine_rust_arch", row.alpine_rust_arch),
                 ("qemu", row.qemu),
+                ("bfd_emulation", row.bfd_emulation),
+                ("debian_multiarch", row.debian_multiarch),
+                ("meson_cpu_family", row.meson_cpu_family),
             ] {
                 assert!(!value.is_empty(), "{id}: {name} is empty");
             }

@@ -43,6 +43,26 @@ pub static TOOLS: &[Tool] = &[
         about: "check that binaries are built for the target platform",
         main: cmd::verify::run,
     },
+    Tool {
+        name: "xx-clang",
+        about: "clang for the target platform (sets up <triple>.cfg, aliases, linker)",
+        main: cmd::cc::run_clang,
+    },
+    Tool {
+        name: "xx-clang++",
+        about: "clang++ for the target platform",
+        main: cmd::cc::run_clangxx,
+    },
+    Tool {
+        name: "xx-cc",
+        about: "alias of xx-clang",
+        main: cmd::cc::run_cc,
+    },
+    Tool {
+        name: "xx-c++",
+        about: "alias of xx-clang++",
+        main: cmd::cc::run_cxx,
+    },
 ];
 
 /// Find a tool by link name (`xx-info`) or short name (`info`).

@@ -1,0 +1,128 @@
+//! The tiny `exec` shell scripts xx-cc writes where a symlink cannot carry
+//! the arguments (pure text generation).
+//!
+//! Every script starts with [`MARKER`] on its second line so that xx-cc can
+//! tell its own scripts from files it must never touch.
+
+use std::path::Path;
+
+/// Second line of every script xx-cc writes.
+pub const MARKER: &str = "# written by xx-rs (xx-cc)";
+
+/// Quote `value` for a POSIX shell (single quotes, `'` escaped).
+pub fn shell_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
+}
+
+fn quoted(path: &Path) -> String {
+    shell_quote(&path.to_string_lossy())
+}
+
+fn script(body: &str) -> String {
+    format!("#!/bin/sh\n{MARKER}\n{body}\n")
+}
+
+/// `<triple>-clang`: clang with the target's config file.
+pub fn compiler(clang: &Path, config: &Path) -> String {
+    script(&format!(
+        "exec {} --config {} \"$@\"",
+        quoted(clang),
+        quoted(config)
+    ))
+}
+
+/// `<triple>-<tool>` for triples that LLVM tools misread (they contain a dot).
+pub fn forward(program: &Path) -> String {
+    script(&format!("exec {} \"$@\"", quoted(program)))
+}
+
+/// `<triple>-windres` through `xx-windres`, as xx does.
+pub fn xx_windres(triple: &str) -> String {
+    script(&format!(
+        "exec xx-windres {} \"$@\"",
+        shell_quote(&format!("--target={triple}"))
+    ))
+}
+
+/// `<triple>-pkg-config` for Debian multiarch: `.pc` files of the target's
+/// `/usr/lib/<tuple>`, unless `PKG_CONFIG_LIBDIR` says otherwise.
+pub fn multiarch_pkg_config(tuple: &str) -> String {
+    let libdir = [
+        format!("/usr/local/lib/{tuple}/pkgconfig"),
+        "/usr/local/share/pkgconfig".to_string(),
+        format!("/usr/lib/{tuple}/pkgconfig"),
+        "/usr/share/pkgconfig".to_string(),
+    ]
+    .join(":");
+    script(&format!(
+        ": \"${{PKG_CONFIG_LIBDIR={libdir}}}\"\nexport PKG_CONFIG_LIBDIR\nexec pkg-config \"$@\""
+    ))
+}
+
+/// `<triple>-pkg-config` for an Alpine per-target root `/<triple>`.
+pub fn sysroot_pkg_config(triple: &str) -> String {
+    script(&format!(
+        "export PKG_CONFIG_SYSROOT_DIR={root}\nexport PKG_CONFIG_LIBDIR={root}/usr/lib/pkgconfig/:{root}/usr/share/pkgconfig/\nexec pkg-config \"$@\"",
+        root = shell_quote(&format!("/{triple}"))
+    ))
+}
+
+/// A plain compiler name (`clang`, `gcc`, `c++`) that runs the xx-rs tool
+/// `tool` (`xx-clang`, `xx-clang++`) in plain mode: target-aware only with
+/// `--target=`, or for every build while wrapped.
+pub fn plain_compiler(xx: &Path, tool: &str) -> String {
+    script(&format!(
+        "exec {} {} --xx-cc-plain \"$@\"",
+        quoted(xx),
+        shell_quote(tool)
+    ))
+}
+
+/// Whether `text` is a script xx-cc wrote.
+pub fn is_ours(text: &str) -> bool {
+    text.lines().nth(1) == Some(MARKER)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_are_tiny_exec_shims() {
+        let text = compiler(
+            Path::new("/usr/bin/clang"),
+            Path::new("/usr/bin/aarch64-linux-gnu.cfg"),
+        );
+        assert_eq!(
+            text,
+            "#!/bin/sh\n# written by xx-rs (xx-cc)\nexec '/usr/bin/clang' --config '/usr/bin/aarch64-linux-gnu.cfg' \"$@\"\n"
+        );
+        assert!(is_ours(&text));
+        assert!(!is_ours("#!/bin/sh\nexec gcc \"$@\"\n"));
+        assert_eq!(
+            forward(Path::new("/usr/bin/llvm-ar")),
+            "#!/bin/sh\n# written by xx-rs (xx-cc)\nexec '/usr/bin/llvm-ar' \"$@\"\n"
+        );
+        assert_eq!(
+            plain_compiler(Path::new("/usr/bin/xx"), "xx-clang++"),
+            "#!/bin/sh\n# written by xx-rs (xx-cc)\nexec '/usr/bin/xx' 'xx-clang++' --xx-cc-plain \"$@\"\n"
+        );
+    }
+
+    #[test]
+    fn pkg_config_scripts() {
+        let text = multiarch_pkg_config("aarch64-linux-gnu");
+        assert!(text.contains(
+            ": \"${PKG_CONFIG_LIBDIR=/usr/local/lib/aarch64-linux-gnu/pkgconfig:/usr/local/share/pkgconfig:/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig}\"\n"
+        ));
+        assert!(text.ends_with("exec pkg-config \"$@\"\n"));
+        let alpine = sysroot_pkg_config("aarch64-alpine-linux-musl");
+        assert!(alpine.contains("export PKG_CONFIG_SYSROOT_DIR='/aarch64-alpine-linux-musl'\n"));
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    }
+}

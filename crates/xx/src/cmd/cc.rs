@@ -1,0 +1,337 @@
+//! `xx-cc`, `xx-clang`, `xx-clang++`, `xx-c++`: clang for the target
+//! platform, compatible with tonistiigi/xx.
+//!
+//! On first use for a target the tool sets clang up for it (config file,
+//! `<triple>-*` aliases, linker; see `xx_toolchain::setup`), then replaces
+//! itself with `clang --config /usr/bin/<triple>.cfg ARGS...`.
+
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context, Result};
+use xx_platform::distro::{self, PackageFamily};
+use xx_platform::target::DEFAULT_MACOS_SDK;
+use xx_platform::{HostInfo, Overlay, Target, Vars};
+use xx_toolchain::args::{CcArgs, Early};
+use xx_toolchain::linker::{LinkerPrefs, PreferLinker, ToolProbe};
+use xx_toolchain::probe::SystemProbe;
+use xx_toolchain::setup::install_package;
+use xx_toolchain::{crossfile, layout, linker, wrap, CcTarget, Compiler, HostFacts, Layout};
+use xx_toolchain::{Setup, TargetOs};
+
+use crate::exit::Outcome;
+
+/// `xx-cc`: `xx-clang` under another name.
+pub fn run_cc(args: &[String], vars: &dyn Vars, out: &mut dyn Write) -> Result<Outcome> {
+    run(Compiler::Clang, args, vars, out)
+}
+
+/// `xx-clang`: clang for the target platform.
+pub fn run_clang(args: &[String], vars: &dyn Vars, out: &mut dyn Write) -> Result<Outcome> {
+    run(Compiler::Clang, args, vars, out)
+}
+
+/// `xx-clang++`: clang++ for the target platform.
+pub fn run_clangxx(args: &[String], vars: &dyn Vars, out: &mut dyn Write) -> Result<Outcome> {
+    run(Compiler::ClangXX, args, vars, out)
+}
+
+/// `xx-c++`: `xx-clang++` under another name.
+pub fn run_cxx(args: &[String], vars: &dyn Vars, out: &mut dyn Write) -> Result<Outcome> {
+    run(Compiler::ClangXX, args, vars, out)
+}
+
+/// The environment's view: host facts and the `TARGET*` target.
+struct Env<'a> {
+    vars: &'a dyn Vars,
+    host: HostInfo,
+}
+
+impl Env<'_> {
+    /// The target `TARGETPLATFORM` & co. name (`xx-info triple`).
+    fn target(&self) -> Result<(Target, CcTarget)> {
+        let target = Target::resolve(self.vars, &self.host)?;
+        let mapped = target.mapped()?;
+        let cc = CcTarget::known(
+            mapped.triple.clone(),
+            TargetOs::from_oci(&target.platform.os),
+            mapped.arch,
+        );
+        Ok((target, cc))
+    }
+
+    /// The build machine's own triple (`xx-info triple` with no `TARGET*`).
+    fn native_triple(&self) -> String {
+        let cleared = Overlay::new(self.vars)
+            .set("TARGETPLATFORM", "")
+            .set("TARGETPAIR", "")
+            .set("TARGETOS", "")
+            .set("TARGETARCH", "")
+            .set("TARGETVARIANT", "");
+        Target::resolve(&cleared, &self.host)
+            .ok()
+            .and_then(|target| target.mapped().ok().map(|m| m.triple.clone()))
+            .unwrap_or_default()
+    }
+
+    fn host_facts(&self) -> HostFacts {
+        let distro_id = self
+            .host
+            .os_release
+            .as_ref()
+            .map(|release| release.id.as_str())
+            .unwrap_or_default();
+        HostFacts {
+            alpine: self.host.alpine_release,
+            debian_family: distro::find(distro_id)
+                .is_some_and(|row| row.family == PackageFamily::Debian),
+            macos_sdk: self
+                .host
+                .macos_sdk
+                .clone()
+                .unwrap_or_else(|| DEFAULT_MACOS_SDK.to_string()),
+            native_triple: self.native_triple(),
+        }
+    }
+}
+
+fn flag(vars: &dyn Vars, name: &str) -> bool {
+    vars.non_empty(name).is_some()
+}
+
+fn xx_exe() -> Result<PathBuf> {
+    std::env::current_exe()
+        .and_then(|path| path.canonicalize())
+        .context("cannot locate the xx binary")
+}
+
+fn run(
+    compiler: Compiler,
+    args: &[String],
+    vars: &dyn Vars,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let parsed = CcArgs::parse(args);
+    let layout = Layout::from_prefix_var(vars.get(layout::PREFIX_VAR).as_deref());
+    match parsed.early {
+        Some(Early::Config) => return exec(&layout.bin(compiler.program()), &parsed.clang_args),
+        Some(Early::Wrap) => {
+            wrap::wrap(&layout, &xx_exe()?)?;
+            return Ok(Outcome::Success);
+        }
+        Some(Early::Unwrap) => {
+            wrap::unwrap(&layout)?;
+            return Ok(Outcome::Success);
+        }
+        None => {}
+    }
+
+    let env = Env {
+        vars,
+        host: crate::host::detect(&crate::host::root(vars)),
+    };
+    // xx-* names always use the target; plain `clang` only when wrapped.
+    let wrapped = !parsed.plain || wrap::is_wrapped(&layout);
+    let target = match &parsed.target {
+        Some(triple) => {
+            let fallback = env.target().ok().map(|(_, cc)| cc);
+            Some(CcTarget::from_triple(triple, fallback.as_ref())?)
+        }
+        None if wrapped || parsed.download_ld => Some(env.target()?.1),
+        None => None,
+    };
+    let facts = env.host_facts();
+    let probe = SystemProbe;
+    let setup = Setup {
+        layout: &layout,
+        host: &facts,
+        prefs: LinkerPrefs {
+            prefer: PreferLinker::from_var(vars.get("XX_CC_PREFER_LINKER").as_deref()),
+            prefer_static: flag(vars, "XX_CC_PREFER_STATIC_LINKER"),
+        },
+        may_install: !flag(vars, "XX_NO_DOWNLOAD"),
+        use_lock: !flag(vars, "XX_CC_NOLOCK"),
+        xx_exe: xx_exe()?,
+        probe: &probe,
+    };
+    let invocation = Invocation {
+        compiler,
+        env: &env,
+        setup: &setup,
+        target,
+    };
+    invocation.run(&parsed, wrapped, out)
+}
+
+/// One run of the tool, after the arguments and the target are known.
+struct Invocation<'a> {
+    compiler: Compiler,
+    env: &'a Env<'a>,
+    setup: &'a Setup<'a>,
+    /// `--target=`, else the environment's target when the tool uses it.
+    target: Option<CcTarget>,
+}
+
+impl Invocation<'_> {
+    fn ensure(&self, target: &CcTarget) -> Result<()> {
+        let stderr = std::io::stderr();
+        self.setup
+            .ensure(target, self.compiler, &mut stderr.lock())?;
+        Ok(())
+    }
+
+    fn ensure_given(&self) -> Result<()> {
+        match &self.target {
+            Some(target) => self.ensure(target),
+            None => Ok(()),
+        }
+    }
+
+    /// xx's order: each informational flag sets up and exits; otherwise
+    /// clang runs with the target's config.
+    fn run(&self, parsed: &CcArgs, wrapped: bool, out: &mut dyn Write) -> Result<Outcome> {
+        if parsed.download_ld {
+            let target = self.target.as_ref().ok_or_else(|| anyhow!("no target"))?;
+            let stderr = std::io::stderr();
+            return Ok(download_ld(target, self.setup.probe, &mut stderr.lock()));
+        }
+        if let (true, Some(target)) = (parsed.print_target, &self.target) {
+            self.ensure(target)?;
+            writeln!(out, "{}", target.triple)?;
+            return Ok(Outcome::Success);
+        }
+        if parsed.cmake_defines {
+            self.ensure_given()?;
+            writeln!(out, "{}", self.cmake_defines()?)?;
+            return Ok(Outcome::Success);
+        }
+        if parsed.cmake_toolchain || parsed.meson_cross {
+            let spec = self.cross_spec()?;
+            let text = if parsed.cmake_toolchain {
+                crossfile::cmake_toolchain(&spec)
+            } else {
+                crossfile::meson_cross_file(&spec)
+            };
+            out.write_all(text.as_bytes())?;
+            return Ok(Outcome::Success);
+        }
+        if parsed.print_sysroot {
+            self.ensure_given()?;
+            let sysroot = print_sysroot(self.env, self.setup.host, self.target.as_ref())?;
+            writeln!(out, "{sysroot}")?;
+            return Ok(Outcome::Success);
+        }
+        if parsed.setup {
+            self.ensure_given()?;
+            return Ok(Outcome::Success);
+        }
+        if wrapped {
+            self.ensure_given()?;
+        }
+        self.exec_compiler(&parsed.clang_args)
+    }
+
+    /// `--print-cmake-defines`: xx's `-D` flags for the environment's target.
+    fn cmake_defines(&self) -> Result<String> {
+        let (_, env_target) = self.env.target()?;
+        self.ensure(&env_target)?;
+        let triple = &env_target.triple;
+        Ok(format!(
+            "-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_ASM_COMPILER=clang -DPKG_CONFIG_EXECUTABLE={} -DCMAKE_C_COMPILER_TARGET={triple} -DCMAKE_CXX_COMPILER_TARGET={triple} -DCMAKE_ASM_COMPILER_TARGET={triple}",
+            self.setup.pkg_config_program(triple)
+        ))
+    }
+
+    /// What `--print-cmake-toolchain` / `--print-meson-cross-file` describe.
+    fn cross_spec(&self) -> Result<crossfile::CrossSpec> {
+        let env_target = self.env.target();
+        let target = match (&self.target, &env_target) {
+            (Some(target), _) => target.clone(),
+            (None, Ok((_, env_cc))) => env_cc.clone(),
+            (None, Err(err)) => return Err(anyhow!("{err}")),
+        };
+        self.ensure(&target)?;
+        let oci_os = match target.os {
+            TargetOs::Linux => "linux".to_string(),
+            TargetOs::Windows => "windows".to_string(),
+            TargetOs::Darwin => "darwin".to_string(),
+            TargetOs::Other => env_target
+                .map(|(platform_target, _)| platform_target.platform.os)
+                .unwrap_or_default(),
+        };
+        Ok(self.setup.cross_spec(&target, &oci_os))
+    }
+
+    /// Replace this process with clang, with the target's config (or the
+    /// default config when no target is given).
+    fn exec_compiler(&self, clang_args: &[String]) -> Result<Outcome> {
+        let layout = self.setup.layout;
+        let program = layout.bin(self.compiler.program());
+        if !program.is_file() {
+            return Err(anyhow!(
+                "{} not found. Make sure package is installed. xx doesn't currently support binaries in custom location",
+                program.display()
+            ));
+        }
+        let config = match &self.target {
+            None => Some(layout.default_config.clone()),
+            Some(target) => Some(layout.target_config(&target.triple)),
+        }
+        .filter(|config| config.is_file());
+        let mut args = Vec::with_capacity(clang_args.len() + 2);
+        if let Some(config) = config {
+            args.push("--config".to_string());
+            args.push(config.to_string_lossy().into_owned());
+        }
+        args.extend_from_slice(clang_args);
+        exec(&program, &args)
+    }
+}
+
+/// `--print-sysroot`, as xx: the target's root when cross-compiling on
+/// Alpine (`/<triple>/`) or for darwin (the SDK), `/` otherwise.
+fn print_sysroot(env: &Env, facts: &HostFacts, target: Option<&CcTarget>) -> Result<String> {
+    let (platform_target, env_target) = env.target()?;
+    if platform_target.mapped()?.is_cross {
+        if facts.alpine {
+            let triple = target.map_or(&env_target.triple, |t| &t.triple);
+            return Ok(format!("/{triple}/"));
+        }
+        if platform_target.platform.os == "darwin" {
+            return Ok(facts.macos_sdk.clone());
+        }
+    }
+    Ok("/".to_string())
+}
+
+/// `--download-prog=ld`: xx downloads a prebuilt ld; xx-rs installs the
+/// distribution's `binutils-<triple>` instead. Exit 0 when `<triple>-ld`
+/// exists afterwards.
+fn download_ld(target: &CcTarget, probe: &dyn ToolProbe, log: &mut dyn Write) -> Outcome {
+    let ld = format!("{}-ld", target.triple);
+    if probe.which(&ld).is_none() {
+        if let Some(package) = linker::binutils_package(target) {
+            if let Err(err) = install_package(&package, probe, log) {
+                let _ = writeln!(log, "xx-clang: {err}");
+            }
+        }
+    }
+    if probe.which(&ld).is_some() {
+        Outcome::Success
+    } else {
+        Outcome::Exit(1)
+    }
+}
+
+/// Replace this process with `program ARGS...`.
+fn exec(program: &Path, args: &[String]) -> Result<Outcome> {
+    if !program.is_file() {
+        return Err(anyhow!(
+            "{} not found. Make sure package is installed",
+            program.display()
+        ));
+    }
+    let err = std::process::Command::new(program).args(args).exec();
+    Err(anyhow!("cannot run {}: {err}", program.display()))
+}
