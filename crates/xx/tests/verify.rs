@@ -75,7 +75,11 @@ fn fixtures() -> &'static Fixtures {
             ("linux/ppc64", "powerpc64-linux-gnu", ""),
             ("linux/mips64le", "mips64el-linux-gnuabi64", ""),
             ("linux/mips", "mips-linux-gnu", ""),
-            ("linux/loong64", "loongarch64-linux-gnu", "skip-if-unsupported"),
+            (
+                "linux/loong64",
+                "loongarch64-linux-gnu",
+                "skip-if-unsupported",
+            ),
             ("freebsd/amd64", "x86_64-unknown-freebsd", ""),
             ("freebsd/arm64", "aarch64-unknown-freebsd", ""),
         ] {
@@ -112,13 +116,24 @@ fn fixtures() -> &'static Fixtures {
         let obj = d.join("s390x.o");
         run_tool(
             "clang",
-            &["--target=s390x-linux-gnu", "-c", "-o", obj.to_str().unwrap(), start],
+            &[
+                "--target=s390x-linux-gnu",
+                "-c",
+                "-o",
+                obj.to_str().unwrap(),
+                start,
+            ],
             "clang",
         );
         let s390x = d.join("linux-s390x");
         run_tool(
             "s390x-linux-gnu-ld",
-            &["-static", "-o", s390x.to_str().unwrap(), obj.to_str().unwrap()],
+            &[
+                "-static",
+                "-o",
+                s390x.to_str().unwrap(),
+                obj.to_str().unwrap(),
+            ],
             "binutils-s390x-linux-gnu",
         );
         binaries.push(Fixture {
@@ -130,7 +145,11 @@ fn fixtures() -> &'static Fixtures {
         let exe = d.join("windows-amd64.exe");
         run_tool(
             "x86_64-w64-mingw32-gcc",
-            &["-o", exe.to_str().unwrap(), d.join("hello.c").to_str().unwrap()],
+            &[
+                "-o",
+                exe.to_str().unwrap(),
+                d.join("hello.c").to_str().unwrap(),
+            ],
             "mingw-w64",
         );
         binaries.push(Fixture {
@@ -140,7 +159,11 @@ fn fixtures() -> &'static Fixtures {
         let exe32 = d.join("windows-386.exe");
         run_tool(
             "i686-w64-mingw32-gcc",
-            &["-o", exe32.to_str().unwrap(), d.join("hello.c").to_str().unwrap()],
+            &[
+                "-o",
+                exe32.to_str().unwrap(),
+                d.join("hello.c").to_str().unwrap(),
+            ],
             "mingw-w64",
         );
         binaries.push(Fixture {
@@ -157,7 +180,13 @@ fn fixtures() -> &'static Fixtures {
             let out = d.join(format!("{}.o", platform.replace('/', "-")));
             run_tool(
                 "clang",
-                &[&format!("--target={triple}"), "-c", "-o", out.to_str().unwrap(), start],
+                &[
+                    &format!("--target={triple}"),
+                    "-c",
+                    "-o",
+                    out.to_str().unwrap(),
+                    start,
+                ],
                 "clang",
             );
             binaries.push(Fixture {
@@ -266,7 +295,12 @@ fn each_binary_passes_for_its_platform_and_fails_for_the_others() {
                 assert!(err.is_empty());
                 continue;
             }
-            assert_eq!(out.status.code(), Some(1), "{} for {target}", fixture.platform);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{} for {target}",
+                fixture.platform
+            );
             assert_eq!(err.lines().count(), 1, "{err}");
             assert!(err.starts_with(&format!("file {file} ")), "{err}");
             let target_arch = target.split('/').nth(1).unwrap();
@@ -319,7 +353,10 @@ fn static_checks() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("is not statically linked: "), "{err}");
-    assert!(err.contains("interpreter /lib64/ld-linux-x86-64.so.2"), "{err}");
+    assert!(
+        err.contains("interpreter /lib64/ld-linux-x86-64.so.2"),
+        "{err}"
+    );
     for name in ["host-static", "host-static-pie", "linux-amd64"] {
         let out = verify("linux/amd64", &["--static", &file(name)]);
         assert!(out.status.success(), "{name}: {}", stderr(&out));
@@ -332,7 +369,9 @@ fn static_checks() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("is not statically linked"));
     // The dynamic program passes without --static.
-    assert!(verify("linux/amd64", &[&file("host-dynamic")]).status.success());
+    assert!(verify("linux/amd64", &[&file("host-dynamic")])
+        .status
+        .success());
 }
 
 #[test]
@@ -341,9 +380,13 @@ fn symlinks_are_followed() {
     let link = d.join("link-to-arm64");
     let _ = std::fs::remove_file(&link);
     std::os::unix::fs::symlink(d.join("linux-arm64"), &link).unwrap();
-    assert!(verify("linux/arm64", &[link.to_str().unwrap()]).status.success());
+    assert!(verify("linux/arm64", &[link.to_str().unwrap()])
+        .status
+        .success());
     assert_eq!(
-        verify("linux/amd64", &[link.to_str().unwrap()]).status.code(),
+        verify("linux/amd64", &[link.to_str().unwrap()])
+            .status
+            .code(),
         Some(1)
     );
 }
@@ -376,7 +419,11 @@ fn json_records() {
     let records: Vec<&str> = text.lines().collect();
     assert_eq!(records.len(), 2, "{text}");
     assert!(records[0].contains("\"ok\":true"), "{}", records[0]);
-    assert!(records[0].contains("\"machine\":\"aarch64\""), "{}", records[0]);
+    assert!(
+        records[0].contains("\"machine\":\"aarch64\""),
+        "{}",
+        records[0]
+    );
     assert!(records[0].contains("\"is_static\":true"), "{}", records[0]);
     assert!(records[1].contains("\"ok\":false"), "{}", records[1]);
     assert!(records[1].contains("\"endian\":\"big\""), "{}", records[1]);
@@ -398,7 +445,9 @@ fn max_glibc() {
     let out = verify("linux/amd64", &["--max-glibc=2.0", file]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains(&format!("requires GLIBC_{needed}, newer than the allowed 2.0")),
+        stderr(&out).contains(&format!(
+            "requires GLIBC_{needed}, newer than the allowed 2.0"
+        )),
         "{}",
         stderr(&out)
     );
@@ -442,11 +491,18 @@ fn usage_flags_and_bad_files() {
         assert_eq!(out.status.code(), Some(1), "{name}");
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "{name}: {err}");
-        assert!(err.starts_with(&format!("file {}", path.display())), "{err}");
+        assert!(
+            err.starts_with(&format!("file {}", path.display())),
+            "{err}"
+        );
     }
     let out = verify("linux/arm64", &[d.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("not a regular file"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a regular file"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

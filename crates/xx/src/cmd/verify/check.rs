@@ -99,7 +99,10 @@ impl fmt::Display for Mismatch {
                 write!(f, "does not match expected target architecture {expected}")
             }
             Mismatch::Endianness { arch, expected } => {
-                write!(f, "does not match expected endianness for {arch} ({expected})")
+                write!(
+                    f,
+                    "does not match expected endianness for {arch} ({expected})"
+                )
             }
             Mismatch::NotStatic => write!(f, "is not statically linked"),
             Mismatch::Glibc { required, allowed } => write!(
