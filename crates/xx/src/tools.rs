@@ -63,6 +63,16 @@ pub static TOOLS: &[Tool] = &[
         about: "alias of xx-clang++",
         main: cmd::cc::run_cxx,
     },
+    Tool {
+        name: "xx-cargo",
+        about: "cargo for the target platform (Rust std, linker, cc/pkg-config env, qemu runner)",
+        main: cmd::cargo::run,
+    },
+    Tool {
+        name: "xx-go",
+        about: "go for the target platform (GOOS/GOARCH/GOARM..., cgo with the target clang)",
+        main: cmd::go::run,
+    },
 ];
 
 /// Find a tool by link name (`xx-info`) or short name (`info`).

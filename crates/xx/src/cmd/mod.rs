@@ -1,7 +1,9 @@
 //! The tools of the multicall binary, one module each.
 
 pub mod apt;
+pub mod cargo;
 pub mod cc;
+pub mod go;
 pub mod info;
 pub mod links;
 pub mod verify;

@@ -1,0 +1,184 @@
+//! Finding the cargo and rustc a build will use, and what kind they are.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use xx_platform::{RustToolchain, Vars};
+
+/// The dpkg file list of Debian's `rustc-web` package.
+const RUSTC_WEB_LIST: &str = "/var/lib/dpkg/info/rustc-web.list";
+
+/// The Rust programs of the build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RustTools {
+    /// `cargo` on `PATH`, when there is one.
+    pub cargo: Option<PathBuf>,
+    /// The rustc cargo will run: `RUSTC`, else the `rustc` installed next
+    /// to cargo, else `rustc` on `PATH`.
+    pub rustc: String,
+    /// `RUSTC` to give cargo, when cargo would otherwise run another rustc
+    /// (Debian's `/usr/bin/cargo` with rustup's `rustc` first on `PATH`).
+    pub export_rustc: Option<String>,
+    /// rustc is managed by rustup (a proxy or a rustup toolchain).
+    pub rustup: bool,
+    /// rustc belongs to Debian's `rustc-web` package.
+    pub rustc_web: bool,
+    /// rustup's `+toolchain` from cargo's first argument (`+nightly`).
+    pub toolchain_override: Option<String>,
+}
+
+impl RustTools {
+    /// Look at `PATH`, `RUSTC` and the installed packages; `cargo_args`
+    /// may start with rustup's `+toolchain`.
+    pub fn detect(vars: &dyn Vars, cargo_args: &[String]) -> RustTools {
+        let cargo = which::which("cargo").ok();
+        let cargo_dir = cargo.as_deref().and_then(Path::parent);
+        let cargo_is_rustup = cargo_dir.is_some_and(|dir| dir.join("rustup").is_file());
+        let path_rustc = which::which("rustc").ok();
+
+        let (rustc, export_rustc) = match vars.non_empty("RUSTC") {
+            Some(rustc) => (rustc, None),
+            None => {
+                let sibling = cargo_dir
+                    .map(|dir| dir.join("rustc"))
+                    .filter(|path| path.is_file() && !cargo_is_rustup);
+                match sibling {
+                    Some(sibling) if path_rustc.as_deref() != Some(sibling.as_path()) => {
+                        let text = sibling.display().to_string();
+                        (text.clone(), Some(text))
+                    }
+                    Some(sibling) => (sibling.display().to_string(), None),
+                    None => (
+                        path_rustc
+                            .as_ref()
+                            .map_or_else(|| "rustc".to_string(), |p| p.display().to_string()),
+                        None,
+                    ),
+                }
+            }
+        };
+        let resolved = resolve(&rustc);
+        let rustup = match &resolved {
+            Some(path) => is_rustup_managed(path),
+            None => cargo_is_rustup,
+        };
+        let rustc_web = resolved.as_deref().is_some_and(is_rustc_web);
+        let toolchain_override = cargo_args
+            .first()
+            .filter(|arg| rustup && arg.len() > 1 && arg.starts_with('+'))
+            .cloned();
+        RustTools {
+            cargo,
+            rustc,
+            export_rustc,
+            rustup,
+            rustc_web,
+            toolchain_override,
+        }
+    }
+
+    /// How the setup names the compiler: the rustc, with rustup's
+    /// `+toolchain` when one was given.
+    pub fn identity(&self) -> String {
+        match &self.toolchain_override {
+            Some(toolchain) => format!("{}{toolchain}", self.rustc),
+            None => self.rustc.clone(),
+        }
+    }
+
+    /// Which naming the Rust triple follows.
+    pub fn toolchain(&self) -> RustToolchain {
+        if self.rustup {
+            RustToolchain::Rustup
+        } else {
+            RustToolchain::Distro
+        }
+    }
+
+    /// `rustc --print sysroot`.
+    pub fn sysroot(&self) -> Result<PathBuf> {
+        let mut args: Vec<&str> = self.toolchain_override.iter().map(String::as_str).collect();
+        args.extend(["--print", "sysroot"]);
+        let output = duct::cmd(&self.rustc, &args)
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
+            .run()
+            .with_context(|| format!("{}: not found", self.rustc))?;
+        if !output.status.success() {
+            bail!(
+                "`{} --print sysroot` failed ({}): {}",
+                self.rustc,
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
+        let text = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        if text.is_empty() {
+            bail!("`{} --print sysroot` printed nothing", self.rustc);
+        }
+        Ok(PathBuf::from(text))
+    }
+
+    /// The `rustup` program that manages rustc (next to it, else on `PATH`).
+    pub fn rustup_program(&self) -> PathBuf {
+        resolve(&self.rustc)
+            .and_then(|rustc| rustc.parent().map(|dir| dir.join("rustup")))
+            .filter(|path| path.is_file())
+            .or_else(|| which::which("rustup").ok())
+            .unwrap_or_else(|| PathBuf::from("rustup"))
+    }
+}
+
+/// A program name or path as the file it runs.
+fn resolve(program: &str) -> Option<PathBuf> {
+    if program.contains('/') {
+        Some(PathBuf::from(program)).filter(|path| path.is_file())
+    } else {
+        which::which(program).ok()
+    }
+}
+
+/// rustup's proxies sit next to `rustup`; its toolchains live in
+/// `.../toolchains/<name>/bin`.
+fn is_rustup_managed(rustc: &Path) -> bool {
+    let beside_rustup = rustc
+        .parent()
+        .is_some_and(|dir| dir.join("rustup").is_file());
+    let in_toolchain = rustc
+        .parent()
+        .and_then(Path::parent)
+        .and_then(Path::parent)
+        .is_some_and(|dir| dir.file_name().is_some_and(|name| name == "toolchains"));
+    beside_rustup || in_toolchain
+}
+
+/// Whether dpkg says `rustc-web` installed this rustc.
+fn is_rustc_web(rustc: &Path) -> bool {
+    let Ok(listing) = std::fs::read_to_string(RUSTC_WEB_LIST) else {
+        return false;
+    };
+    let real = rustc.canonicalize().unwrap_or_else(|_| rustc.to_path_buf());
+    listing
+        .lines()
+        .any(|line| Path::new(line) == rustc || Path::new(line) == real)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rustup_layouts() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("cargo/bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::write(bin.join("rustup"), "").unwrap();
+        assert!(is_rustup_managed(&bin.join("rustc")));
+        let toolchain = dir
+            .path()
+            .join("rustup/toolchains/stable-x86_64-unknown-linux-gnu/bin/rustc");
+        assert!(is_rustup_managed(&toolchain));
+        assert!(!is_rustup_managed(Path::new("/usr/bin/rustc")));
+    }
+}

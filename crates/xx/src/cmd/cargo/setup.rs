@@ -1,0 +1,260 @@
+//! The one-time setup of a target: the C toolchain (through
+//! `xx-clang --setup-target-triple`) and the Rust standard library.
+
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use xx_buildenv::cargo::stdlib::{self, CompilerFacts, StdSource};
+use xx_buildenv::cargo::{CargoTarget, HostCompilers, Tools};
+use xx_platform::Vars;
+
+use super::rust_tools::RustTools;
+use super::state::{ensure_dir, is_writable};
+use super::xx_tool;
+
+/// xx-cc's variable that moves its files below a directory.
+const CC_PREFIX_VAR: &str = "XX_CC_PREFIX";
+/// xx-cc's marker of `xx-clang --wrap`, relative to its prefix.
+const AUTOWRAP_MARKER: &str = ".xx-cc-autowrap";
+/// The second line of every script xx-rs writes.
+const XX_SCRIPT_MARKER: &str = "written by xx-rs";
+/// dpkg's database: installing packages needs to write here.
+const DPKG_DIR: &str = "/var/lib/dpkg";
+
+/// Where the target's `<triple>-clang` & co. are (or go).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CcPlace {
+    /// The prefix xx-cc works below (`/`, the user's `XX_CC_PREFIX`, or a
+    /// directory in the cache for a user who cannot write `/usr/bin`).
+    pub prefix: PathBuf,
+    /// Whether xx-cargo chose the prefix (and must pass `XX_CC_PREFIX`).
+    pub private: bool,
+}
+
+impl CcPlace {
+    /// `/` when the target is set up there already or `/usr/bin` is
+    /// writable; the user's `XX_CC_PREFIX`; else `<cache>/cc`.
+    pub fn choose(
+        vars: &dyn Vars,
+        cc_triple: &str,
+        cache: impl FnOnce() -> Result<PathBuf>,
+    ) -> Result<CcPlace> {
+        if let Some(prefix) = vars.non_empty(CC_PREFIX_VAR) {
+            return Ok(CcPlace {
+                prefix: PathBuf::from(prefix),
+                private: false,
+            });
+        }
+        let system_bin = Path::new("/usr/bin");
+        if system_bin.join(format!("{cc_triple}.cfg")).is_file() || is_writable(system_bin) {
+            return Ok(CcPlace {
+                prefix: PathBuf::from("/"),
+                private: false,
+            });
+        }
+        Ok(CcPlace {
+            prefix: cache()?.join("cc"),
+            private: true,
+        })
+    }
+
+    /// `<prefix>/usr/bin`, where the `<triple>-*` programs are.
+    pub fn bin_dir(&self) -> PathBuf {
+        self.prefix.join("usr/bin")
+    }
+
+    /// Set the C toolchain up for the target (`xx-clang
+    /// --setup-target-triple` with xx-cargo's settings).
+    pub fn setup(&self, target: &CargoTarget) -> Result<()> {
+        let mut env: Vec<(String, String)> = target
+            .tuning
+            .iter()
+            .map(|(key, value)| (key.to_string(), value.clone()))
+            .collect();
+        if self.private {
+            link_system_compilers(&self.bin_dir())?;
+            env.push((CC_PREFIX_VAR.into(), self.prefix.display().to_string()));
+        }
+        xx_tool::run_quiet("clang", &["--setup-target-triple"], &env)?;
+        Ok(())
+    }
+
+    /// What exists for the target after setup.
+    pub fn tools(&self, target: &CargoTarget, rust: &RustTools) -> Tools {
+        let program = |tool: &str| self.program(&target.cc_triple, tool);
+        let name = |tool: &str| format!("{}-{tool}", target.cc_triple);
+        let qemu = target.qemu_program();
+        Tools {
+            cc: program("clang").unwrap_or_else(|| name("clang")),
+            cxx: program("clang++").unwrap_or_else(|| name("clang++")),
+            ar: program("ar"),
+            pkg_config: program("pkg-config"),
+            qemu: (target.is_cross && which::which(&qemu).is_ok()).then_some(qemu),
+            rustc: rust.export_rustc.clone(),
+            host_compilers: self.host_compilers(),
+        }
+    }
+
+    /// `<triple>-<tool>`: its bare name when `PATH` finds this very file
+    /// (as xx exports it), else its absolute path.
+    fn program(&self, triple: &str, tool: &str) -> Option<String> {
+        let name = format!("{triple}-{tool}");
+        let path = self.bin_dir().join(&name);
+        let on_path = which::which(&name).ok();
+        if !path.exists() {
+            return on_path.map(|_| name);
+        }
+        if on_path.as_deref() == Some(path.as_path()) {
+            Some(name)
+        } else {
+            Some(path.display().to_string())
+        }
+    }
+
+    /// After `xx-clang --wrap` plain `cc` builds for the target; host
+    /// artifacts then need the real compilers.
+    fn host_compilers(&self) -> Option<HostCompilers> {
+        if !self.prefix.join(AUTOWRAP_MARKER).exists() {
+            return None;
+        }
+        let bin = Path::new("/usr/bin");
+        let first = |names: &[&str]| {
+            names
+                .iter()
+                .map(|name| bin.join(name))
+                .find(|path| path.is_file() && !is_xx_script(path))
+                .map(|path| path.display().to_string())
+        };
+        Some(HostCompilers {
+            cc: first(&["cc", "clang", "gcc"])?,
+            cxx: first(&["c++", "clang++", "g++"])?,
+        })
+    }
+}
+
+/// Whether `path` is one of xx-rs's small shell scripts.
+fn is_xx_script(path: &Path) -> bool {
+    std::fs::read(path)
+        .map(|bytes| {
+            let head = &bytes[..bytes.len().min(256)];
+            String::from_utf8_lossy(head).contains(XX_SCRIPT_MARKER)
+        })
+        .unwrap_or(false)
+}
+
+/// Give a private xx-cc prefix the system's clang and LLVM tools, as links
+/// in `<prefix>/usr/bin` (where xx-cc expects them).
+fn link_system_compilers(bin_dir: &Path) -> Result<()> {
+    let clang = ["/usr/bin/clang"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|path| path.is_file() && !is_xx_script(path))
+        .or_else(|| {
+            which::which("clang")
+                .ok()
+                .filter(|path| !is_xx_script(path))
+        })
+        .ok_or_else(|| {
+            anyhow!("clang: not found (xx-cargo links with clang; install clang and lld)")
+        })?;
+    let real = clang
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", clang.display()))?;
+    let llvm_bin = real
+        .parent()
+        .ok_or_else(|| anyhow!("{} has no directory", real.display()))?;
+    ensure_dir(bin_dir)?;
+    let entries = std::fs::read_dir(llvm_bin)
+        .with_context(|| format!("cannot list {}", llvm_bin.display()))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let wanted = name == "clang"
+            || name == "clang++"
+            || name.starts_with("llvm-")
+            || name.starts_with("ld.lld")
+            || name == "lld";
+        if wanted {
+            link_once(&entry.path(), &bin_dir.join(&name))?;
+        }
+    }
+    Ok(())
+}
+
+/// Make `link` point at `target` unless it does; the link is made under a
+/// temporary name and renamed, so concurrent runs never see a half state.
+fn link_once(target: &Path, link: &Path) -> Result<()> {
+    if std::fs::read_link(link).is_ok_and(|current| current == target) {
+        return Ok(());
+    }
+    let tmp = link.with_file_name(format!(
+        ".{}.xx-tmp-{}",
+        link.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&tmp);
+    symlink(target, &tmp).with_context(|| format!("cannot create link {}", tmp.display()))?;
+    std::fs::rename(&tmp, link).with_context(|| format!("cannot create link {}", link.display()))
+}
+
+/// Make sure rustc has the target's standard library, installing it the
+/// way xx does when it is missing.
+pub fn ensure_std(rust: &RustTools, target: &CargoTarget, facts: CompilerFacts) -> Result<()> {
+    let sysroot = rust.sysroot()?;
+    let dir = stdlib::std_dir(&sysroot, &target.rust_triple);
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let triple = target.rust_triple.as_str();
+    let source = StdSource::choose(facts);
+    match &source {
+        StdSource::Rustup => {
+            let rustup = rust.rustup_program();
+            let mut args = vec!["target", "add", triple];
+            if let Some(toolchain) = &rust.toolchain_override {
+                args.extend(["--toolchain", &toolchain[1..]]);
+            }
+            let output = duct::cmd(&rustup, &args)
+                .stdin_null()
+                .stdout_capture()
+                .stderr_capture()
+                .unchecked()
+                .run()
+                .with_context(|| format!("cannot run {}", rustup.display()))?;
+            if !output.status.success() {
+                eprint!("{}", String::from_utf8_lossy(&output.stderr));
+                bail!(
+                    "`rustup target add {triple}` failed ({}): {}",
+                    output.status,
+                    stdlib::rustup_offline_hint(triple, &target.pkg_arch, facts.debian_family)
+                );
+            }
+        }
+        StdSource::Apt { package } => {
+            if !is_writable(Path::new(DPKG_DIR)) {
+                bail!(
+                    "the Rust standard library for {triple} is not installed ({} is missing) and installing it needs root: run `{}` as root",
+                    dir.display(),
+                    source.describe(triple, &target.pkg_arch)
+                );
+            }
+            xx_tool::run_quiet("apt-get", &["install", "-y", package], &[])?;
+        }
+        StdSource::Apk => {
+            xx_tool::run_quiet("apk", &["add", stdlib::ALPINE_STD], &[])?;
+        }
+        StdSource::Unknown => bail!(
+            "the Rust standard library for {triple} is not installed ({} is missing): {}",
+            dir.display(),
+            source.describe(triple, &target.pkg_arch)
+        ),
+    }
+    if !dir.is_dir() {
+        bail!(
+            "the Rust standard library for {triple} is still missing ({}) after `{}`: this compiler has no {triple} target",
+            dir.display(),
+            source.describe(triple, &target.pkg_arch)
+        );
+    }
+    Ok(())
+}
