@@ -12,6 +12,7 @@
 //! packages `debootstrap` and `qemu-user` (plus `coreutils` for `chroot`).
 
 mod debian_root;
+pub mod docker;
 mod mirror;
 mod mounts;
 mod qemu;

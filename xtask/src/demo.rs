@@ -10,10 +10,20 @@ pub struct Args {
     /// Target platform (os/arch[/variant]).
     #[arg(long, default_value = "linux/arm64")]
     pub platform: String,
+    /// The Docker path: build the xx-rs image and examples/<example> with
+    /// BuildKit on a local dockerd, then verify and run the result.
+    #[arg(long)]
+    pub docker: bool,
+    /// The example the Docker path builds (c, cpp-cmake, rust, go).
+    #[arg(long, default_value = "c", requires = "docker")]
+    pub example: String,
 }
 
 /// Run the demo.
 pub fn run(args: &Args) -> Result<()> {
+    if args.docker {
+        return crate::image::demo(&args.platform, &args.example);
+    }
     step("building xx (release)");
     let xx = build_xx("release")?;
     let links = link_tools(&xx)?;

@@ -3,9 +3,12 @@
 //! - `demo`: the main job, end to end, for one target platform.
 //! - `test`: install every prerequisite, then run every check and test suite.
 //! - `bench`: the speed targets (startup of `xx-info`, `xx-verify` throughput).
+//! - `image`: the `COPY --from=xx` image, built with a local Docker engine.
 
 mod bench;
 mod demo;
+mod docker;
+mod image;
 mod prereq;
 mod test;
 mod util;
@@ -30,6 +33,8 @@ enum Task {
     Prereqs,
     /// Measure the speed targets.
     Bench(bench::Args),
+    /// Build the `COPY --from=xx` image (base-image/) with a local dockerd.
+    Image(image::Args),
 }
 
 fn main() -> Result<()> {
@@ -38,5 +43,6 @@ fn main() -> Result<()> {
         Task::Test(args) => test::run(&args),
         Task::Prereqs => prereq::install(),
         Task::Bench(args) => bench::run(&args),
+        Task::Image(args) => image::run(&args),
     }
 }

@@ -1,0 +1,3 @@
+module example.invalid/zgo
+
+go 1.19
