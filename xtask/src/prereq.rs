@@ -28,7 +28,10 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("ninja-build", "Meson's backend"),
     ("make", "autotools-style builds"),
     ("hyperfine", "benchmarks"),
-    ("docker.io", "dockerd + BuildKit for the image and examples/ builds"),
+    (
+        "docker.io",
+        "dockerd + BuildKit for the image and examples/ builds",
+    ),
 ];
 
 /// Whether a Debian package is installed.
