@@ -15,12 +15,14 @@ mod debian_root;
 pub mod docker;
 mod mirror;
 mod mounts;
+mod platforms;
 mod qemu;
 mod sandbox;
 mod workspace;
 
 pub use debian_root::{DebianRoot, ROOT_PACKAGES, SUITE};
 pub use mirror::{debian_mirror, DEFAULT_MIRROR};
+pub use platforms::qemu_suffix;
 pub use qemu::qemu_run;
 pub use sandbox::Sandbox;
 pub use workspace::{workspace_root, xx_binary};

@@ -9,7 +9,7 @@
 use std::process::Output;
 
 use anyhow::{ensure, Result};
-use xx_e2e::{qemu_run, DebianRoot, Sandbox};
+use xx_e2e::{qemu_run, qemu_suffix, DebianRoot, Sandbox};
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -19,13 +19,12 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// One cross target: platform, dpkg arch, multiarch triple, qemu suffix,
-/// and how clang links for it.
+/// One cross target: platform, dpkg arch, multiarch triple and how clang
+/// links for it.
 struct Cross {
     platform: &'static str,
     pkg_arch: &'static str,
     triple: &'static str,
-    qemu: &'static str,
     /// clang's linker flag (lld 14 cannot link s390x).
     linker: &'static str,
     /// Extra tools installed with xx-apt-get before linking.
@@ -36,7 +35,6 @@ const ARM64: Cross = Cross {
     platform: "linux/arm64",
     pkg_arch: "arm64",
     triple: "aarch64-linux-gnu",
-    qemu: "aarch64",
     linker: "-fuse-ld=lld",
     tools: "",
 };
@@ -44,7 +42,6 @@ const ARMV7: Cross = Cross {
     platform: "linux/arm/v7",
     pkg_arch: "armhf",
     triple: "arm-linux-gnueabihf",
-    qemu: "arm",
     linker: "-fuse-ld=lld",
     tools: "",
 };
@@ -52,7 +49,6 @@ const S390X: Cross = Cross {
     platform: "linux/s390x",
     pkg_arch: "s390x",
     triple: "s390x-linux-gnu",
-    qemu: "s390x",
     linker: "",
     tools: "binutils",
 };
@@ -129,11 +125,11 @@ fn installs_c_sysroot(sandbox: &Sandbox, cross: &Cross, fresh: bool) -> Result<(
         "{ZLIB_PROGRAM}\nclang --target={} {} -o /tmp/z /tmp/z.c -lz",
         cross.triple, cross.linker
     ))?;
-    let ran = qemu_run(sandbox, cross.qemu, "/tmp/z", &[])?;
+    let qemu = qemu_suffix(cross.platform)?;
+    let ran = qemu_run(sandbox, qemu, "/tmp/z", &[])?;
     ensure!(
         ran.status.success() && stdout(&ran).starts_with("zlib 1.2.13"),
-        "zlib program under qemu-{}: {}{}",
-        cross.qemu,
+        "zlib program under qemu-{qemu}: {}{}",
         stdout(&ran),
         stderr(&ran)
     );

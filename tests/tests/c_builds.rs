@@ -13,14 +13,13 @@
 use std::path::Path;
 
 use anyhow::{bail, ensure, Context, Result};
-use xx_e2e::{qemu_run, workspace_root, DebianRoot, Sandbox};
+use xx_e2e::{qemu_run, qemu_suffix, workspace_root, DebianRoot, Sandbox};
 
 struct Cross {
     platform: &'static str,
     triple: &'static str,
     /// Debian's multiarch directory name (`i386-linux-gnu` for 386).
     multiarch: &'static str,
-    qemu: &'static str,
     /// The `-fuse-ld=` xx-clang must choose.
     linker: &'static str,
 }
@@ -29,28 +28,24 @@ const ARM64: Cross = Cross {
     platform: "linux/arm64",
     triple: "aarch64-linux-gnu",
     multiarch: "aarch64-linux-gnu",
-    qemu: "aarch64",
     linker: "lld",
 };
 const ARMV7: Cross = Cross {
     platform: "linux/arm/v7",
     triple: "arm-linux-gnueabihf",
     multiarch: "arm-linux-gnueabihf",
-    qemu: "arm",
     linker: "lld",
 };
 const I386: Cross = Cross {
     platform: "linux/386",
     triple: "i686-linux-gnu",
     multiarch: "i386-linux-gnu",
-    qemu: "i386",
     linker: "lld",
 };
 const PPC64LE: Cross = Cross {
     platform: "linux/ppc64le",
     triple: "powerpc64le-linux-gnu",
     multiarch: "powerpc64le-linux-gnu",
-    qemu: "ppc64le",
     linker: "lld",
 };
 /// lld cannot link s390x: xx-clang installs `binutils-s390x-linux-gnu`
@@ -59,7 +54,6 @@ const S390X: Cross = Cross {
     platform: "linux/s390x",
     triple: "s390x-linux-gnu",
     multiarch: "s390x-linux-gnu",
-    qemu: "s390x",
     linker: "/usr/bin/s390x-linux-gnu-ld",
 };
 /// lld 14 cannot link C++ with exceptions for MIPS: GNU ld from
@@ -68,7 +62,6 @@ const MIPS64LE: Cross = Cross {
     platform: "linux/mips64le",
     triple: "mips64el-linux-gnuabi64",
     multiarch: "mips64el-linux-gnuabi64",
-    qemu: "mips64el",
     linker: "/usr/bin/mips64el-linux-gnuabi64-ld",
 };
 
@@ -178,7 +171,8 @@ const EXPECTED: &[(&str, &str)] = &[
 /// Build everything for `cross` in a new sandbox and run it; the sandbox
 /// is returned for further checks.
 fn builds_and_runs(root: &DebianRoot, cross: &Cross) -> Result<Sandbox> {
-    let name = format!("c-builds-{}", cross.qemu);
+    let qemu = qemu_suffix(cross.platform)?;
+    let name = format!("c-builds-{qemu}");
     let sandbox = root.sandbox(&name)?;
     copy_fixtures(&sandbox)?;
     install_packages(&sandbox, cross)?;
@@ -216,7 +210,11 @@ fn builds_and_runs(root: &DebianRoot, cross: &Cross) -> Result<Sandbox> {
     let configure = sandbox.run_ok("cat /tmp/configure.log")?;
     // The x86_64 kernel runs i386 programs, so configure's test program
     // runs and autoconf decides it is not cross compiling.
-    let cross_compiling = if cross.qemu == "i386" { "no" } else { "yes" };
+    let cross_compiling = if cross.platform == "linux/386" {
+        "no"
+    } else {
+        "yes"
+    };
     for line in [
         format!("checking for {tuple}-cc... {tuple}-cc"),
         format!("checking whether we are cross compiling... {cross_compiling}"),
@@ -238,7 +236,7 @@ fn builds_and_runs(root: &DebianRoot, cross: &Cross) -> Result<Sandbox> {
         sandbox
             .run_ok(&format!("TARGETPLATFORM={platform} xx-verify {binary}"))
             .with_context(|| format!("xx-verify rejects {binary} for {platform}"))?;
-        let printed = run_under_qemu(&sandbox, cross.qemu, &binary)?;
+        let printed = run_under_qemu(&sandbox, qemu, &binary)?;
         let expected = expected.replace("{zlib}", &zlib);
         ensure!(
             printed == expected,
@@ -262,7 +260,11 @@ fn arm64_builds_and_runs() -> Result<()> {
          cp /tmp/build-defines/hello-cmake /out/hello-cmake-defines\n\
          xx-verify /out/hello-cmake-defines",
     )?;
-    let printed = run_under_qemu(&sandbox, "aarch64", "/out/hello-cmake-defines")?;
+    let printed = run_under_qemu(
+        &sandbox,
+        qemu_suffix(ARM64.platform)?,
+        "/out/hello-cmake-defines",
+    )?;
     ensure!(
         printed.starts_with("hello cmake (c++) zlib "),
         "{printed:?}"
@@ -309,8 +311,21 @@ fn s390x_builds_and_runs_with_gnu_ld() -> Result<()> {
     sandbox.run_ok("TARGETPLATFORM=linux/s390x xx-apt-get install -y libpng-dev >/dev/null")?;
     sandbox.run_ok("TARGETPLATFORM=linux/s390x xx-clang -o /out/png /src/png.c -lpng16")?;
     sandbox.run_ok("TARGETPLATFORM=linux/s390x xx-verify /out/png")?;
-    let printed = run_under_qemu(&sandbox, "s390x", "/out/png")?;
+    let printed = run_under_qemu(&sandbox, qemu_suffix(S390X.platform)?, "/out/png")?;
     ensure!(printed.starts_with("libpng 1.6."), "{printed:?}");
+    // With a vendor (as xx-cargo sets up), Debian's s390x-linux-gnu-ld
+    // serves the triple, and --download-prog=ld gives it the triple's name.
+    let linked = sandbox.run_ok(
+        "export TARGETPLATFORM=linux/s390x XX_VENDOR=unknown\n\
+         xx-clang --print-target-triple >/dev/null\n\
+         grep -o -- '-fuse-ld=[^ ]*' /usr/bin/s390x-unknown-linux-gnu.cfg\n\
+         xx-clang --download-prog=ld\n\
+         readlink /usr/bin/s390x-unknown-linux-gnu-ld",
+    )?;
+    ensure!(
+        linked == "-fuse-ld=/usr/bin/s390x-linux-gnu-ld\n/usr/bin/s390x-linux-gnu-ld\n",
+        "vendor triple: {linked:?}"
+    );
     Ok(())
 }
 

@@ -29,37 +29,16 @@ use xx_e2e::docker::{
     build, build_example, ensure_xx_image, export_dir, platform_dir, qemu_binfmt_handlers,
     shared_dockerd,
 };
-use xx_e2e::{workspace_root, xx_binary};
+use xx_e2e::{qemu_suffix, workspace_root, xx_binary};
 
-/// A target platform and the qemu-user binary suffix that runs it.
-struct Platform {
-    name: &'static str,
-    qemu: &'static str,
-}
-
-const AMD64: Platform = Platform {
-    name: "linux/amd64",
-    qemu: "x86_64",
-};
-const ARM64: Platform = Platform {
-    name: "linux/arm64",
-    qemu: "aarch64",
-};
-const ARMV7: Platform = Platform {
-    name: "linux/arm/v7",
-    qemu: "arm",
-};
-const PPC64LE: Platform = Platform {
-    name: "linux/ppc64le",
-    qemu: "ppc64le",
-};
-const S390X: Platform = Platform {
-    name: "linux/s390x",
-    qemu: "s390x",
-};
+const AMD64: &str = "linux/amd64";
+const ARM64: &str = "linux/arm64";
+const ARMV7: &str = "linux/arm/v7";
+const PPC64LE: &str = "linux/ppc64le";
+const S390X: &str = "linux/s390x";
 
 /// The platforms every example is built for.
-const CORE: [&Platform; 3] = [&AMD64, &ARM64, &ARMV7];
+const CORE: [&str; 3] = [AMD64, ARM64, ARMV7];
 
 /// Fail when a qemu binfmt_misc handler exists: with one, a foreign stage
 /// could run emulated and these tests would prove nothing.
@@ -77,28 +56,24 @@ fn assert_no_emulation() -> Result<()> {
 /// with `args`, and hand its stdout to `check`.
 fn build_check_run(
     example: &str,
-    platforms: &[&Platform],
+    platforms: &[&str],
     binary: &str,
     args: &[&str],
-    check: impl Fn(&Platform, &str) -> Result<()>,
+    check: impl Fn(&str, &str) -> Result<()>,
 ) -> Result<()> {
     assert_no_emulation()?;
     let dockerd = shared_dockerd()?;
     ensure_xx_image(&dockerd)?;
     let exports = export_dir(&format!("xx-docker-{example}-"))?;
     for platform in platforms {
-        let dest = platform_dir(exports.path(), platform.name);
-        build_example(&dockerd, example, platform.name, &dest)?;
+        let dest = platform_dir(exports.path(), platform);
+        build_example(&dockerd, example, platform, &dest)?;
         assert_no_emulation()?;
         let artifact = dest.join(binary);
-        xx_verify_static(platform.name, &artifact)?;
-        let stdout = qemu_run(platform.qemu, &artifact, args)?;
-        check(platform, &stdout).with_context(|| {
-            format!(
-                "examples/{example} for {}: output {stdout:?}",
-                platform.name
-            )
-        })?;
+        xx_verify_static(platform, &artifact)?;
+        let stdout = qemu_run(qemu_suffix(platform)?, &artifact, args)?;
+        check(platform, &stdout)
+            .with_context(|| format!("examples/{example} for {}: output {stdout:?}", platform))?;
     }
     Ok(())
 }
@@ -159,31 +134,31 @@ fn xx_image_is_static_small_and_complete() -> Result<()> {
     ensure_xx_image(&dockerd)?;
     let root = workspace_root();
     let exports = export_dir("xx-docker-image-")?;
-    for platform in [&AMD64, &ARM64] {
-        let dest = platform_dir(exports.path(), platform.name);
+    for platform in [AMD64, ARM64] {
+        let dest = platform_dir(exports.path(), platform);
         let spec = format!("type=local,dest={}", dest.display());
         let output = build(
             &dockerd,
             &root,
             &root.join("base-image/Dockerfile"),
-            platform.name,
+            platform,
             &["--output", &spec],
         )?;
         if !output.status.success() {
             bail!(
                 "xx-rs image for {}: {}",
-                platform.name,
+                platform,
                 String::from_utf8_lossy(&output.stderr)
             );
         }
         assert_no_emulation()?;
         let xx = dest.join("usr/bin/xx");
-        xx_verify_static(platform.name, &xx)?;
+        xx_verify_static(platform, &xx)?;
         let size = tree_size(&dest)?;
         assert!(
             size <= 3 * 1024 * 1024,
             "xx-rs image for {} holds {size} bytes, over 3 MiB",
-            platform.name
+            platform
         );
         assert!(dest.join("usr/share/doc/xx-rs/LICENSE").is_file());
         for tool in ["xx-info", "xx-verify", "xx-apt-get", "xx-clang"] {
@@ -193,12 +168,12 @@ fn xx_image_is_static_small_and_complete() -> Result<()> {
         }
         // The links work under qemu: argv[0] selects the tool.
         let triple = duct::cmd!(
-            format!("qemu-{}", platform.qemu),
+            format!("qemu-{}", qemu_suffix(platform)?),
             dest.join("usr/bin/xx-info")
         )
         .env("TARGETPLATFORM", "linux/arm/v7")
         .read()
-        .with_context(|| format!("xx-info of the {} image", platform.name))?;
+        .with_context(|| format!("xx-info of the {} image", platform))?;
         assert_eq!(triple, "arm-linux-gnueabihf");
     }
     Ok(())
@@ -221,7 +196,7 @@ fn tree_size(dir: &Path) -> Result<u64> {
 
 #[test]
 fn c_example_with_zlib() -> Result<()> {
-    let platforms = [&AMD64, &ARM64, &ARMV7, &PPC64LE, &S390X];
+    let platforms = [AMD64, ARM64, ARMV7, PPC64LE, S390X];
     build_check_run("c", &platforms, "zhello", &[], |_, stdout| {
         expect_contains(
             stdout,
@@ -255,7 +230,7 @@ fn rust_example_with_cc_and_openssl() -> Result<()> {
 #[test]
 fn go_example_with_cgo_and_zlib() -> Result<()> {
     build_check_run("go", &CORE, "zgo", &[], |platform, stdout| {
-        let goarch = match platform.name {
+        let goarch = match platform {
             "linux/arm/v7" => "arm",
             name => name.trim_start_matches("linux/"),
         };

@@ -8,6 +8,7 @@ mod lang_support;
 
 use anyhow::Result;
 use lang_support::{assert_contains, fixture, LangSandbox};
+use xx_e2e::qemu_suffix;
 
 /// `xx-go env` output without quotes (they changed between Go versions).
 fn go_env(sandbox: &LangSandbox, platform: &str, extra: &str) -> Result<String> {
@@ -85,7 +86,8 @@ fn go_env_builds_and_wrap() -> Result<()> {
     sandbox.log("xx-go env for 15 platforms");
 
     // Pure and cgo hellos.
-    for (platform, qemu) in [("linux/arm64", "aarch64"), ("linux/arm/v7", "arm")] {
+    for platform in ["linux/arm64", "linux/arm/v7"] {
+        let qemu = qemu_suffix(platform)?;
         sandbox.run_ok(&format!(
             "export TARGETPLATFORM={platform}\n\
              xx-apt-get install -y xx-c-essentials >/tmp/ess.log 2>&1 || {{ tail -30 /tmp/ess.log; exit 1; }}\n\

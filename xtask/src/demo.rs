@@ -1,5 +1,7 @@
 //! `cargo xtask demo`: the main job for one target platform.
 
+use std::path::{Path, PathBuf};
+
 use anyhow::{Context, Result};
 
 use crate::util::{build_xx, link_tools, step};
@@ -24,6 +26,7 @@ pub fn run(args: &Args) -> Result<()> {
     if args.docker {
         return crate::image::demo(&args.platform, &args.example);
     }
+    crate::prereq::install_packages(crate::prereq::DEMO_PACKAGES)?;
     step("building xx (release)");
     let xx = build_xx("release")?;
     let links = link_tools(&xx)?;
@@ -88,18 +91,91 @@ pub fn run(args: &Args) -> Result<()> {
         .context("xx-verify rejected the program")?;
     println!("{verify}");
 
-    if field("os") == "linux" {
-        let qemu = field("qemu");
-        step(&format!("{qemu} -L / hello"));
-        let output = duct::cmd!(&qemu, "-L", "/", &hello)
-            .read()
-            .with_context(|| format!("{qemu} could not run the program"))?;
-        println!("{output}");
-    } else {
+    if field("os") != "linux" {
         step(&format!(
-            "built a {} program; no emulator here runs it",
+            "built a {} program; no emulator here runs it (the Rust part needs a Linux target)",
             field("os")
         ));
+        return Ok(());
     }
+    let qemu = field("qemu");
+    run_under_qemu(&qemu, &hello)?;
+
+    // The Rust hello: Debian's cargo and rustc (rustup cannot download a
+    // target's standard library here; xx-cargo installs Debian's package
+    // of it for the target instead).
+    let rust_hello = write_rust_hello(work.path())?;
+    step(
+        "xx-cargo build --release (Debian's rustc-web; installs the target's libstd-rust-web-dev)",
+    );
+    let rust_path = format!("{}:/usr/bin:/bin:{}", links.path().display(), path);
+    let target_dir = work.path().join("target");
+    duct::cmd!(
+        links.path().join("xx-cargo"),
+        "build",
+        "--release",
+        "--manifest-path",
+        rust_hello.join("Cargo.toml"),
+        "--target-dir",
+        &target_dir
+    )
+    .env("TARGETPLATFORM", platform)
+    .env("PATH", &rust_path)
+    .env("RUSTC", "/usr/bin/rustc")
+    .env("XX_DEMO_PLATFORM", platform)
+    .env_remove("RUSTUP_TOOLCHAIN")
+    .env_remove("CARGO")
+    .env_remove("CARGO_TARGET_DIR")
+    .env_remove("RUSTFLAGS")
+    .run()
+    .context("xx-cargo build")?;
+    let rust_triple = duct::cmd!(links.path().join("xx-cargo"), "--print-target-triple")
+        .env("TARGETPLATFORM", platform)
+        .env("PATH", &rust_path)
+        .env("RUSTC", "/usr/bin/rustc")
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .read()
+        .context("xx-cargo --print-target-triple")?;
+    let rust_binary = target_dir
+        .join(rust_triple.trim())
+        .join("release/hello-xx-rs");
+
+    step("xx-verify hello-xx-rs");
+    let verify = duct::cmd!(links.path().join("xx-verify"), "--json", &rust_binary)
+        .env("TARGETPLATFORM", platform)
+        .read()
+        .context("xx-verify rejected the Rust program")?;
+    println!("{verify}");
+    run_under_qemu(&qemu, &rust_binary)?;
     Ok(())
+}
+
+/// Run a target program with `qemu-<arch> -L /` and print its output.
+fn run_under_qemu(qemu: &str, program: &Path) -> Result<()> {
+    let name = program
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    step(&format!("{qemu} -L / {name}"));
+    let output = duct::cmd!(qemu, "-L", "/", program)
+        .read()
+        .with_context(|| format!("{qemu} could not run {name}"))?;
+    println!("{output}");
+    Ok(())
+}
+
+/// A Rust hello crate in `dir/hello-xx-rs`; it names the platform it was
+/// built for (`XX_DEMO_PLATFORM` at build time).
+fn write_rust_hello(dir: &Path) -> Result<PathBuf> {
+    let root = dir.join("hello-xx-rs");
+    std::fs::create_dir_all(root.join("src")).context("creating the Rust hello crate")?;
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[package]\nname = \"hello-xx-rs\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )?;
+    std::fs::write(
+        root.join("src/main.rs"),
+        "fn main() {\n    println!(\"hello from Rust, cross-compiled by xx-cargo for {} ({})\", env!(\"XX_DEMO_PLATFORM\"), std::env::consts::ARCH);\n}\n",
+    )?;
+    Ok(root)
 }

@@ -29,9 +29,25 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("make", "autotools-style builds"),
     ("hyperfine", "benchmarks"),
     (
+        "rustc-web",
+        "Debian's Rust compiler, whose target standard libraries are Debian packages (demo)",
+    ),
+    ("cargo-web", "Debian's cargo for rustc-web (demo)"),
+    (
         "docker.io",
         "dockerd + BuildKit for the image and examples/ builds",
     ),
+];
+
+/// The packages `cargo xtask demo` needs: clang and lld for the C hello,
+/// Debian's Rust for the Rust hello, qemu-user to run both.
+pub const DEMO_PACKAGES: &[&str] = &[
+    "clang",
+    "lld",
+    "llvm",
+    "qemu-user",
+    "rustc-web",
+    "cargo-web",
 ];
 
 /// Whether a Debian package is installed.
@@ -45,11 +61,17 @@ fn installed(package: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Install every missing package with apt-get.
+/// Install every missing package of [`PACKAGES`] with apt-get.
 pub fn install() -> Result<()> {
-    let missing: Vec<&str> = PACKAGES
+    let all: Vec<&str> = PACKAGES.iter().map(|(name, _)| *name).collect();
+    install_packages(&all)
+}
+
+/// Install those of `packages` that are missing, with apt-get.
+pub fn install_packages(packages: &[&str]) -> Result<()> {
+    let missing: Vec<&str> = packages
         .iter()
-        .map(|(name, _)| *name)
+        .copied()
         .filter(|name| !installed(name))
         .collect();
     if missing.is_empty() {

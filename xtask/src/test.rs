@@ -10,7 +10,8 @@ pub struct Args {
     /// Do not install prerequisites.
     #[arg(long)]
     pub skip_prereqs: bool,
-    /// Skip the end-to-end suites (chroots, real cross builds, Docker).
+    /// Skip the end-to-end suites (chroots, real cross builds, Docker) and
+    /// the demo.
     #[arg(long)]
     pub quick: bool,
 }
@@ -49,6 +50,15 @@ pub fn run(args: &Args) -> Result<()> {
         .dir(&root)
         .run()
         .context("tests failed")?;
+    if !args.quick {
+        step("the README's main job: cargo xtask demo");
+        crate::demo::run(&crate::demo::Args {
+            platform: "linux/arm64".to_string(),
+            docker: false,
+            example: "c".to_string(),
+        })
+        .context("cargo xtask demo failed")?;
+    }
     step("all checks and tests passed");
     Ok(())
 }

@@ -144,7 +144,7 @@ pub fn plan(
             return LinkerPlan::found(path_choice(&path, false));
         }
     }
-    if let Some(path) = probe.which(&format!("{triple}-ld")) {
+    if let Some(path) = gnu_cross_ld(target, probe) {
         return LinkerPlan::found(path_choice(&path, true));
     }
     let sysroot_ld = PathBuf::from(format!("/{triple}/bin/ld"));
@@ -160,6 +160,19 @@ pub fn plan(
         choice: fallback,
         warning: None,
     }
+}
+
+/// A GNU cross `ld` on `PATH`: `<triple>-ld`, else the one Debian's
+/// `binutils-<binutils triple>` installs (`s390x-linux-gnu-ld` serves
+/// `s390x-unknown-linux-gnu`, the triple xx-cargo sets up with
+/// `XX_VENDOR=unknown`).
+pub fn gnu_cross_ld(target: &CcTarget, probe: &dyn ToolProbe) -> Option<PathBuf> {
+    probe.which(&format!("{}-ld", target.triple)).or_else(|| {
+        let debian = target.binutils_triple()?;
+        (debian != target.triple)
+            .then(|| probe.which(&format!("{debian}-ld")))
+            .flatten()
+    })
 }
 
 /// The build machine's `ld`, when it lists an emulation for the target.
@@ -185,10 +198,12 @@ fn host_ld(target: &CcTarget, probe: &dyn ToolProbe, bin_dir: &Path) -> Option<L
 /// (`binutils-s390x-linux-gnu`, `binutils-mingw-w64-x86-64`).
 pub fn binutils_package(target: &CcTarget) -> Option<String> {
     match target.os {
-        TargetOs::Linux => Some(format!(
-            "binutils-{}",
-            target.triple.replace("x86_64-", "x86-64-")
-        )),
+        TargetOs::Linux => {
+            let triple = target
+                .binutils_triple()
+                .unwrap_or_else(|| target.triple.clone());
+            Some(format!("binutils-{}", triple.replace("x86_64-", "x86-64-")))
+        }
         TargetOs::Windows => {
             let arch = target.triple.split('-').next()?;
             Some(format!("binutils-mingw-w64-{}", arch.replace('_', "-")))
@@ -273,6 +288,49 @@ mod tests {
         let found = plan(&s390x, &prefs(None, false), &probe, BIN.as_ref());
         assert_eq!(fuse_ld(&found), Some("/usr/bin/s390x-linux-gnu-ld"));
         assert!(found.choice.unwrap().is_bfd);
+    }
+
+    #[test]
+    fn vendor_triples_use_debians_binutils() {
+        let mut probe = FakeProbe {
+            path: [("lld", "/usr/bin/lld")].into(),
+            ..Default::default()
+        };
+        let s390x = target("s390x-unknown-linux-gnu");
+        assert_eq!(
+            binutils_package(&s390x).as_deref(),
+            Some("binutils-s390x-linux-gnu")
+        );
+        let nothing = plan(&s390x, &prefs(None, false), &probe, BIN.as_ref());
+        assert!(nothing.want_binutils);
+        probe
+            .path
+            .insert("s390x-linux-gnu-ld", "/usr/bin/s390x-linux-gnu-ld");
+        let found = plan(&s390x, &prefs(None, false), &probe, BIN.as_ref());
+        assert_eq!(fuse_ld(&found), Some("/usr/bin/s390x-linux-gnu-ld"));
+        // The target's own name wins when both exist.
+        probe.path.insert(
+            "s390x-unknown-linux-gnu-ld",
+            "/opt/cross/bin/s390x-unknown-linux-gnu-ld",
+        );
+        let own = plan(&s390x, &prefs(None, false), &probe, BIN.as_ref());
+        assert_eq!(
+            fuse_ld(&own),
+            Some("/opt/cross/bin/s390x-unknown-linux-gnu-ld")
+        );
+        // armv7 and riscv64gc name Debian's plain GNU architecture.
+        assert_eq!(
+            binutils_package(&target("armv7-unknown-linux-gnueabihf")).as_deref(),
+            Some("binutils-arm-linux-gnueabihf")
+        );
+        assert_eq!(
+            binutils_package(&target("riscv64gc-unknown-linux-gnu")).as_deref(),
+            Some("binutils-riscv64-linux-gnu")
+        );
+        assert_eq!(
+            binutils_package(&target("mips64el-unknown-linux-gnuabi64")).as_deref(),
+            Some("binutils-mips64el-linux-gnuabi64")
+        );
     }
 
     #[test]

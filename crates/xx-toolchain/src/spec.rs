@@ -96,6 +96,21 @@ impl CcTarget {
         }
     }
 
+    /// The triple Debian's GNU cross binutils use for this Linux target: no
+    /// vendor and the table's plain GNU architecture (`s390x-linux-gnu` for
+    /// `s390x-unknown-linux-gnu`, `arm-linux-gnueabihf` for
+    /// `armv7-unknown-linux-gnueabihf`), so `binutils-<it>` names the
+    /// package and `<it>-ld` its linker. `None` off Linux or when no
+    /// architecture row is known.
+    pub fn binutils_triple(&self) -> Option<String> {
+        if self.os != TargetOs::Linux {
+            return None;
+        }
+        let row = self.arch?;
+        let (_, system) = self.triple.split_once("-linux-")?;
+        Some(format!("{}-linux-{system}", row.gnu_arch))
+    }
+
     /// Whether the triple uses glibc (`-linux-gnu*`), so Debian multiarch
     /// directories hold its libraries.
     pub fn is_glibc(&self) -> bool {

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use xx_platform::{HostInfo, OsRelease, Vars};
+use xx_platform::{HostInfo, Mapped, OsRelease, Target, Vars};
+
+use crate::exit::Outcome;
 
 /// The root whose `/etc` describes the build environment: `XX_ROOT` when
 /// set (an xx-rs extension for chroots and tests), `/` otherwise.
@@ -31,6 +33,16 @@ pub fn detect(root: &Path) -> HostInfo {
         alpine_release: root.join("etc/alpine-release").exists(),
         macos_sdk: first_macos_sdk(&root.join("xx-sdk")),
     }
+}
+
+/// The target every tool works for: `TARGETPLATFORM` & co. resolved
+/// against the build machine below [`root`], with its names. A target the
+/// tables cannot map is the tool's one-line failure (`Err` holds it).
+pub fn resolve_target(vars: &dyn Vars) -> Result<(Target, Mapped), Outcome> {
+    let host = detect(&root(vars));
+    let target = Target::resolve(vars, &host).map_err(Outcome::fail)?;
+    let mapped = target.mapped().map_err(Outcome::fail)?.clone();
+    Ok((target, mapped))
 }
 
 /// The first `MacOSX*.sdk` directory under `dir` in name order, as a path

@@ -76,6 +76,18 @@ impl StdSource {
     }
 }
 
+/// The `apt-get install` operand for a distribution package of the
+/// standard library: pinned to the compiler package's `version` when it is
+/// known (`libstd-rust-web-dev=1.85.0+dfsg3-1~deb12u3`), since rustc only
+/// loads a standard library built by the very same compiler and the
+/// archive's newest one may be newer than the installed rustc.
+pub fn apt_operand(package: &str, version: Option<&str>) -> String {
+    match version {
+        Some(version) if !version.is_empty() => format!("{package}={version}"),
+        _ => package.to_string(),
+    }
+}
+
 /// `<sysroot>/lib/rustlib/<triple>`: where rustc looks for a target's
 /// standard library.
 pub fn std_dir(rustc_sysroot: &Path, rust_triple: &str) -> PathBuf {
@@ -99,6 +111,16 @@ pub fn rustup_offline_hint(rust_triple: &str, pkg_arch: &str, debian_family: boo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn apt_operands_pin_the_compilers_version() {
+        assert_eq!(
+            apt_operand(DEBIAN_WEB_STD, Some("1.85.0+dfsg3-1~deb12u3")),
+            "libstd-rust-web-dev=1.85.0+dfsg3-1~deb12u3"
+        );
+        assert_eq!(apt_operand(DEBIAN_STD, None), "libstd-rust-dev");
+        assert_eq!(apt_operand(DEBIAN_STD, Some("")), "libstd-rust-dev");
+    }
 
     fn facts(rustup: bool, alpine: bool, debian_family: bool, rustc_web: bool) -> CompilerFacts {
         CompilerFacts {

@@ -71,14 +71,9 @@ fn main_sources_file() -> &'static str {
 /// for it and run apt with rewritten package names.
 fn run_for_target(program: &str, apt_args: &AptArgs, vars: &dyn Vars) -> Result<Outcome> {
     let root = crate::host::root(vars);
-    let host = crate::host::detect(&root);
-    let target = match Target::resolve(vars, &host) {
-        Ok(target) => target,
-        Err(err) => return Ok(Outcome::fail(err)),
-    };
-    let mapped = match target.mapped() {
-        Ok(mapped) => mapped,
-        Err(err) => return Ok(Outcome::fail(err)),
+    let (target, mapped) = match crate::host::resolve_target(vars) {
+        Ok(resolved) => resolved,
+        Err(outcome) => return Ok(outcome),
     };
     if let Some(what) = unsupported_by_distro(&target, vars, &root) {
         eprintln!("skipping packages installation on {what}");
@@ -98,7 +93,7 @@ fn run_for_target(program: &str, apt_args: &AptArgs, vars: &dyn Vars) -> Result<
 
     let native_arch = runner.native_architecture()?;
     let ports_added = add_riscv64_ports_if_forced(&target, vars, &root, &runner)?;
-    prepare_apt(&target, mapped, &root, &runner, &native_arch, ports_added)?;
+    prepare_apt(&target, &mapped, &root, &runner, &native_arch, ports_added)?;
 
     let names = TargetNames {
         pkg_arch: mapped.pkg_arch.clone(),

@@ -194,7 +194,12 @@ impl Invocation<'_> {
         if parsed.download_ld {
             let target = self.target.as_ref().ok_or_else(|| anyhow!("no target"))?;
             let stderr = std::io::stderr();
-            return Ok(download_ld(target, self.setup.probe, &mut stderr.lock()));
+            return Ok(download_ld(
+                target,
+                self.setup.probe,
+                &self.setup.layout.bin_dir,
+                &mut stderr.lock(),
+            ));
         }
         if let (true, Some(target)) = (parsed.print_target, &self.target) {
             self.ensure(target)?;
@@ -306,22 +311,34 @@ fn print_sysroot(env: &Env, facts: &HostFacts, target: Option<&CcTarget>) -> Res
 }
 
 /// `--download-prog=ld`: xx downloads a prebuilt ld; xx-rs installs the
-/// distribution's `binutils-<triple>` instead. Exit 0 when `<triple>-ld`
-/// exists afterwards.
-fn download_ld(target: &CcTarget, probe: &dyn ToolProbe, log: &mut dyn Write) -> Outcome {
-    let ld = format!("{}-ld", target.triple);
-    if probe.which(&ld).is_none() {
+/// distribution's `binutils-<triple>` instead. Exit 0 when a GNU `ld` for
+/// the target exists afterwards; when Debian names it differently
+/// (`s390x-linux-gnu-ld` for `s390x-unknown-linux-gnu`), `<bin>/<triple>-ld`
+/// becomes a link to it, so the name xx promises works.
+fn download_ld(
+    target: &CcTarget,
+    probe: &dyn ToolProbe,
+    bin_dir: &Path,
+    log: &mut dyn Write,
+) -> Outcome {
+    if linker::gnu_cross_ld(target, probe).is_none() {
         if let Some(package) = linker::binutils_package(target) {
             if let Err(err) = install_package(&package, probe, log) {
                 let _ = writeln!(log, "xx-clang: {err}");
             }
         }
     }
-    if probe.which(&ld).is_some() {
-        Outcome::Success
-    } else {
-        Outcome::Exit(1)
+    let Some(found) = linker::gnu_cross_ld(target, probe) else {
+        return Outcome::Exit(1);
+    };
+    let own_name = bin_dir.join(format!("{}-ld", target.triple));
+    if probe.which(&format!("{}-ld", target.triple)).is_none() {
+        if let Err(err) = xx_toolchain::files::symlink_atomic(&found, &own_name) {
+            let _ = writeln!(log, "xx-clang: {err}");
+            return Outcome::Exit(1);
+        }
     }
+    Outcome::Success
 }
 
 /// Replace this process with `program ARGS...`.

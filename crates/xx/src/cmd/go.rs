@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use xx_buildenv::go::{self, Cgo, GoTools, PreferredCompiler};
-use xx_platform::{Target, Vars};
+use xx_platform::Vars;
 
 use super::cargo::state::write_atomic;
 use super::cargo::xx_tool;
@@ -24,14 +24,9 @@ pub fn run(args: &[String], vars: &dyn Vars, _out: &mut dyn Write) -> Result<Out
     let Ok(go_program) = which::which("go") else {
         return Ok(Outcome::fail("go: not found"));
     };
-    let host = crate::host::detect(&crate::host::root(vars));
-    let target = match Target::resolve(vars, &host) {
-        Ok(target) => target,
-        Err(err) => return Ok(Outcome::fail(err)),
-    };
-    let mapped = match target.mapped() {
-        Ok(mapped) => mapped,
-        Err(err) => return Ok(Outcome::fail(err)),
+    let (target, mapped) = match crate::host::resolve_target(vars) {
+        Ok(resolved) => resolved,
+        Err(outcome) => return Ok(outcome),
     };
     let mode = args.first().map(String::as_str);
     if mode == Some("--unwrap") {

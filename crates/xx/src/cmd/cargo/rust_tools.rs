@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use xx_platform::{RustToolchain, Vars};
 
-/// The dpkg file list of Debian's `rustc-web` package.
-const RUSTC_WEB_LIST: &str = "/var/lib/dpkg/info/rustc-web.list";
+/// dpkg's per-package file lists.
+const DPKG_INFO: &str = "/var/lib/dpkg/info";
+/// Debian's packages that install a `rustc`, newest first.
+const DEBIAN_RUSTC_PACKAGES: &[&str] = &["rustc-web", "rustc"];
 
 /// The Rust programs of the build.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +25,9 @@ pub struct RustTools {
     pub rustup: bool,
     /// rustc belongs to Debian's `rustc-web` package.
     pub rustc_web: bool,
+    /// The version of the Debian package rustc belongs to (`rustc-web` or
+    /// `rustc`): the target's standard library must have the same one.
+    pub package_version: Option<String>,
     /// rustup's `+toolchain` from cargo's first argument (`+nightly`).
     pub toolchain_override: Option<String>,
 }
@@ -62,7 +67,9 @@ impl RustTools {
             Some(path) => is_rustup_managed(path),
             None => cargo_is_rustup,
         };
-        let rustc_web = resolved.as_deref().is_some_and(is_rustc_web);
+        let package = resolved.as_deref().and_then(debian_package_of);
+        let rustc_web = package == Some("rustc-web");
+        let package_version = package.and_then(installed_version);
         let toolchain_override = cargo_args
             .first()
             .filter(|arg| rustup && arg.len() > 1 && arg.starts_with('+'))
@@ -73,6 +80,7 @@ impl RustTools {
             export_rustc,
             rustup,
             rustc_web,
+            package_version,
             toolchain_override,
         }
     }
@@ -153,15 +161,30 @@ fn is_rustup_managed(rustc: &Path) -> bool {
     beside_rustup || in_toolchain
 }
 
-/// Whether dpkg says `rustc-web` installed this rustc.
-fn is_rustc_web(rustc: &Path) -> bool {
-    let Ok(listing) = std::fs::read_to_string(RUSTC_WEB_LIST) else {
-        return false;
-    };
+/// The Debian package (`rustc-web` or `rustc`) that installed this rustc,
+/// by dpkg's file lists.
+fn debian_package_of(rustc: &Path) -> Option<&'static str> {
     let real = rustc.canonicalize().unwrap_or_else(|_| rustc.to_path_buf());
-    listing
-        .lines()
-        .any(|line| Path::new(line) == rustc || Path::new(line) == real)
+    DEBIAN_RUSTC_PACKAGES.iter().copied().find(|package| {
+        let list = Path::new(DPKG_INFO).join(format!("{package}.list"));
+        std::fs::read_to_string(list).is_ok_and(|listing| {
+            listing
+                .lines()
+                .any(|line| Path::new(line) == rustc || Path::new(line) == real)
+        })
+    })
+}
+
+/// The installed version of a Debian package (`dpkg-query -W`).
+fn installed_version(package: &str) -> Option<String> {
+    let output = duct::cmd!("dpkg-query", "-W", "-f=${Version}", package)
+        .stdout_capture()
+        .stderr_null()
+        .unchecked()
+        .run()
+        .ok()?;
+    let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    (output.status.success() && !version.is_empty()).then_some(version)
 }
 
 #[cfg(test)]

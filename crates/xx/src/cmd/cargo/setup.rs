@@ -238,7 +238,16 @@ pub fn ensure_std(rust: &RustTools, target: &CargoTarget, facts: CompilerFacts) 
                     source.describe(triple, &target.pkg_arch)
                 );
             }
-            xx_tool::run_quiet("apt-get", &["install", "-y", package], &[])?;
+            let version = rust.package_version.as_deref();
+            let operand = stdlib::apt_operand(package, version);
+            let installed = xx_tool::run_quiet("apt-get", &["install", "-y", &operand], &[]);
+            if let (Err(err), Some(version)) = (&installed, version) {
+                bail!(
+                    "{err}: the archive has no {package}:{} at the compiler's version {version}, and rustc only loads a standard library built by itself; use a Rust compiler that has a standard library for {triple}",
+                    target.pkg_arch
+                );
+            }
+            installed?;
         }
         StdSource::Apk => {
             xx_tool::run_quiet("apk", &["add", stdlib::ALPINE_STD], &[])?;

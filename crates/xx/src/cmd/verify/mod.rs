@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::Result;
 use serde::Serialize;
 use xx_inspect::{BinaryInfo, GlibcVersion};
-use xx_platform::{Target, Vars};
+use xx_platform::Vars;
 
 use crate::exit::Outcome;
 use check::{check, describe, Expectation};
@@ -114,17 +114,12 @@ pub fn run(args: &[String], vars: &dyn Vars, out: &mut dyn Write) -> Result<Outc
         return Ok(Outcome::Exit(1));
     }
 
-    let host = crate::host::detect(&crate::host::root(vars));
-    let target = match Target::resolve(vars, &host) {
-        Ok(target) => target,
-        Err(err) => return Ok(Outcome::fail(err)),
-    };
-    let mapped = match target.mapped() {
-        Ok(mapped) => mapped,
-        Err(err) => return Ok(Outcome::fail(err)),
+    let (target, mapped) = match crate::host::resolve_target(vars) {
+        Ok(resolved) => resolved,
+        Err(outcome) => return Ok(outcome),
     };
     let Some(expected) = Expectation::for_target(
-        mapped,
+        &mapped,
         &target.platform.os,
         &target.platform.arch,
         options.require_static,
