@@ -1,4 +1,5 @@
-//! Spelling of per-target environment variable names.
+//! Spelling of per-target environment variable names, and reading an
+//! ordered list of variables.
 
 /// The triple as the `cc`, `pkg-config` and `bindgen` crates spell it in
 /// variable names: dashes become underscores, case is kept
@@ -23,6 +24,16 @@ pub fn cargo_target(triple: &str, key: &str) -> String {
         })
         .collect();
     format!("CARGO_TARGET_{upper}_{key}")
+}
+
+/// The value the last `(name, value)` pair for `name` gives it: the one a
+/// process started with these pairs applied in order would see.
+pub fn last_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
 }
 
 #[cfg(test)]

@@ -89,11 +89,7 @@ pub struct GoEnv {
 impl GoEnv {
     /// The value this plan gives `name`, if any.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.set
-            .iter()
-            .rev()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
+        crate::envname::last_value(&self.set, name)
     }
 
     /// The text of the Go environment file (`go env GOENV`) for `--wrap`.

@@ -177,7 +177,8 @@ impl Setup<'_> {
             for compiler in [Compiler::Clang, Compiler::ClangXX] {
                 let path = layout.local_bin_dir.join(compiler.program());
                 if !exists_no_follow(&path) {
-                    let text = shim::plain_compiler(&self.xx_exe, compiler.tool());
+                    let fallback = layout.bin_dir.join(compiler.program());
+                    let text = shim::plain_compiler(&self.xx_exe, compiler.tool(), &fallback);
                     record(&path, write_atomic(&path, &text, 0o755)?);
                 }
             }

@@ -69,12 +69,16 @@ pub fn sysroot_pkg_config(triple: &str) -> String {
 
 /// A plain compiler name (`clang`, `gcc`, `c++`) that runs the xx-rs tool
 /// `tool` (`xx-clang`, `xx-clang++`) in plain mode: target-aware only with
-/// `--target=`, or for every build while wrapped.
-pub fn plain_compiler(xx: &Path, tool: &str) -> String {
+/// `--target=`, or for every build while wrapped. When `xx` is gone (an xx
+/// run from a build directory that was deleted since) the shim runs
+/// `fallback`, the real compiler of that name, so it never breaks the
+/// machine's compiler.
+pub fn plain_compiler(xx: &Path, tool: &str, fallback: &Path) -> String {
     script(&format!(
-        "exec {} {} --xx-cc-plain \"$@\"",
-        quoted(xx),
-        shell_quote(tool)
+        "[ -x {xx} ] || exec {fallback} \"$@\"\nexec {xx} {} --xx-cc-plain \"$@\"",
+        shell_quote(tool),
+        xx = quoted(xx),
+        fallback = quoted(fallback),
     ))
 }
 
@@ -104,9 +108,32 @@ mod tests {
             "#!/bin/sh\n# written by xx-rs (xx-cc)\nexec '/usr/bin/llvm-ar' \"$@\"\n"
         );
         assert_eq!(
-            plain_compiler(Path::new("/usr/bin/xx"), "xx-clang++"),
-            "#!/bin/sh\n# written by xx-rs (xx-cc)\nexec '/usr/bin/xx' 'xx-clang++' --xx-cc-plain \"$@\"\n"
+            plain_compiler(
+                Path::new("/usr/bin/xx"),
+                "xx-clang++",
+                Path::new("/usr/bin/clang++")
+            ),
+            "#!/bin/sh\n# written by xx-rs (xx-cc)\n[ -x '/usr/bin/xx' ] || exec '/usr/bin/clang++' \"$@\"\nexec '/usr/bin/xx' 'xx-clang++' --xx-cc-plain \"$@\"\n"
         );
+    }
+
+    #[test]
+    fn plain_compiler_survives_a_deleted_xx() {
+        let dir = tempfile::tempdir().unwrap();
+        let shim = dir.path().join("clang");
+        let text = plain_compiler(
+            &dir.path().join("gone/xx"),
+            "xx-clang",
+            Path::new("/bin/echo"),
+        );
+        std::fs::write(&shim, text).unwrap();
+        let output = std::process::Command::new("sh")
+            .arg(&shim)
+            .args(["-c", "x.c"])
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        assert_eq!(String::from_utf8_lossy(&output.stdout), "-c x.c\n");
     }
 
     #[test]

@@ -91,7 +91,8 @@ pub fn wrap(layout: &Layout, xx: &Path) -> Result<Vec<PathBuf>> {
         if crate::files::exists_no_follow(&path) {
             continue;
         }
-        write_atomic(&path, &shim::plain_compiler(xx, tool), 0o755)?;
+        let fallback = layout.bin_dir.join(name);
+        write_atomic(&path, &shim::plain_compiler(xx, tool, &fallback), 0o755)?;
         let entry = Created::Shim(path);
         if !created.contains(&entry) {
             created.push(entry);

@@ -57,11 +57,7 @@ pub struct CargoEnv {
 impl CargoEnv {
     /// The value this plan gives `name`, if any.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.set
-            .iter()
-            .rev()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
+        crate::envname::last_value(&self.set, name)
     }
 
     fn put(&mut self, name: impl Into<String>, value: impl Into<String>) {
