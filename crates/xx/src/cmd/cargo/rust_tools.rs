@@ -36,10 +36,10 @@ impl RustTools {
     /// Look at `PATH`, `RUSTC` and the installed packages; `cargo_args`
     /// may start with rustup's `+toolchain`.
     pub fn detect(vars: &dyn Vars, cargo_args: &[String]) -> RustTools {
-        let cargo = which::which("cargo").ok();
+        let cargo = on_path(vars, "cargo");
         let cargo_dir = cargo.as_deref().and_then(Path::parent);
         let cargo_is_rustup = cargo_dir.is_some_and(|dir| dir.join("rustup").is_file());
-        let path_rustc = which::which("rustc").ok();
+        let path_rustc = on_path(vars, "rustc");
 
         let (rustc, export_rustc) = match vars.non_empty("RUSTC") {
             Some(rustc) => (rustc, None),
@@ -62,7 +62,7 @@ impl RustTools {
                 }
             }
         };
-        let resolved = resolve(&rustc);
+        let resolved = resolve(vars, &rustc);
         let rustup = match &resolved {
             Some(path) => is_rustup_managed(path),
             None => cargo_is_rustup,
@@ -130,7 +130,7 @@ impl RustTools {
 
     /// The `rustup` program that manages rustc (next to it, else on `PATH`).
     pub fn rustup_program(&self) -> PathBuf {
-        resolve(&self.rustc)
+        resolve(&xx_platform::ProcessVars, &self.rustc)
             .and_then(|rustc| rustc.parent().map(|dir| dir.join("rustup")))
             .filter(|path| path.is_file())
             .or_else(|| which::which("rustup").ok())
@@ -138,12 +138,20 @@ impl RustTools {
     }
 }
 
+/// `program` as the `PATH` of `vars` finds it.
+fn on_path(vars: &dyn Vars, program: &str) -> Option<PathBuf> {
+    match vars.get("PATH") {
+        Some(path) => which::which_in(program, Some(path), "/").ok(),
+        None => which::which(program).ok(),
+    }
+}
+
 /// A program name or path as the file it runs.
-fn resolve(program: &str) -> Option<PathBuf> {
+fn resolve(vars: &dyn Vars, program: &str) -> Option<PathBuf> {
     if program.contains('/') {
         Some(PathBuf::from(program)).filter(|path| path.is_file())
     } else {
-        which::which(program).ok()
+        on_path(vars, program)
     }
 }
 
@@ -189,7 +197,78 @@ fn installed_version(package: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use xx_platform::MapVars;
+
     use super::*;
+
+    /// An executable file `dir/name`.
+    fn program(dir: &Path, name: &str) -> PathBuf {
+        std::fs::create_dir_all(dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    fn vars(pairs: &[(&str, String)]) -> MapVars {
+        MapVars(
+            pairs
+                .iter()
+                .map(|(key, value)| (key.to_string(), value.clone()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn debians_cargo_gets_its_own_rustc_when_rustups_comes_first() {
+        let dir = tempfile::tempdir().unwrap();
+        // rustup's proxies (rustc only, as when cargo is called by path or
+        // rustup's cargo is absent) first on PATH, then Debian's cargo+rustc.
+        let rustup_bin = dir.path().join("rustup/bin");
+        program(&rustup_bin, "rustc");
+        program(&rustup_bin, "rustup");
+        let debian_bin = dir.path().join("usr/bin");
+        let cargo = program(&debian_bin, "cargo");
+        let rustc = program(&debian_bin, "rustc");
+        let path = format!("{}:{}", rustup_bin.display(), debian_bin.display());
+
+        let tools = RustTools::detect(&vars(&[("PATH", path.clone())]), &[]);
+        assert_eq!(tools.cargo.as_deref(), Some(cargo.as_path()));
+        assert_eq!(tools.rustc, rustc.display().to_string());
+        assert_eq!(tools.export_rustc, Some(rustc.display().to_string()));
+        assert!(!tools.rustup);
+        assert_eq!(tools.toolchain(), RustToolchain::Distro);
+
+        // RUSTC given: used as is, nothing exported on top.
+        let given = RustTools::detect(
+            &vars(&[("PATH", path), ("RUSTC", rustc.display().to_string())]),
+            &[],
+        );
+        assert_eq!(given.rustc, rustc.display().to_string());
+        assert_eq!(given.export_rustc, None);
+    }
+
+    #[test]
+    fn rustups_cargo_keeps_rustups_rustc() {
+        let dir = tempfile::tempdir().unwrap();
+        let rustup_bin = dir.path().join("cargo/bin");
+        program(&rustup_bin, "cargo");
+        let rustc = program(&rustup_bin, "rustc");
+        program(&rustup_bin, "rustup");
+        let debian_bin = dir.path().join("usr/bin");
+        program(&debian_bin, "cargo");
+        program(&debian_bin, "rustc");
+        let path = format!("{}:{}", rustup_bin.display(), debian_bin.display());
+
+        let tools = RustTools::detect(&vars(&[("PATH", path)]), &["+nightly".to_string()]);
+        assert!(tools.rustup);
+        assert_eq!(tools.rustc, rustc.display().to_string());
+        assert_eq!(tools.export_rustc, None);
+        assert_eq!(tools.toolchain_override.as_deref(), Some("+nightly"));
+        assert_eq!(tools.identity(), format!("{}+nightly", rustc.display()));
+    }
 
     #[test]
     fn rustup_layouts() {
