@@ -197,9 +197,8 @@ impl Setup<'_> {
             let path = layout.alias(triple, name);
             // xx rewrites <triple>-clang{,++}; the extra -cc/-c++ names are
             // left alone when something else provides them.
-            let foreign = !name.starts_with("clang")
-                && exists_no_follow(&path)
-                && !std::fs::read_to_string(&path).is_ok_and(|text| shim::is_ours(&text));
+            let foreign =
+                !name.starts_with("clang") && exists_no_follow(&path) && !shim::is_ours_file(&path);
             if foreign {
                 continue;
             }

@@ -87,6 +87,20 @@ pub fn is_ours(text: &str) -> bool {
     text.lines().nth(1) == Some(MARKER)
 }
 
+/// Whether the file at `path` is a script xx-cc wrote. Reads only its first
+/// bytes (the marker is on the second line), so asking it of a compiler
+/// binary costs nothing.
+pub fn is_ours_file(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    std::fs::File::open(path)
+        .and_then(|file| file.take(HEAD_BYTES as u64).read_to_end(&mut head))
+        .is_ok_and(|_| is_ours(&String::from_utf8_lossy(&head)))
+}
+
+/// How much of a file [`is_ours_file`] reads: the `#!` line and the marker.
+const HEAD_BYTES: usize = 256;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +129,18 @@ mod tests {
             ),
             "#!/bin/sh\n# written by xx-rs (xx-cc)\n[ -x '/usr/bin/xx' ] || exec '/usr/bin/clang++' \"$@\"\nexec '/usr/bin/xx' 'xx-clang++' --xx-cc-plain \"$@\"\n"
         );
+    }
+
+    #[test]
+    fn our_files_are_recognised_by_their_head() {
+        let dir = tempfile::tempdir().unwrap();
+        let ours = dir.path().join("ours");
+        std::fs::write(&ours, forward(Path::new("/usr/bin/llvm-ar"))).unwrap();
+        assert!(is_ours_file(&ours));
+        let binary = dir.path().join("binary");
+        std::fs::write(&binary, [0x7f, b'E', b'L', b'F', 0xff, 0xfe, b'\n']).unwrap();
+        assert!(!is_ours_file(&binary));
+        assert!(!is_ours_file(&dir.path().join("missing")));
     }
 
     #[test]

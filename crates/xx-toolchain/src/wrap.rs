@@ -119,8 +119,10 @@ pub fn unwrap(layout: &Layout) -> Result<Vec<PathBuf>> {
     let created = recorded(layout);
     let mut removed = Vec::new();
     for path in shims(&created) {
-        let ours = fs::read_to_string(&path).is_ok_and(|text| shim::is_ours(&text));
-        if ours && path.starts_with(&layout.local_bin_dir) && remove_if_exists(&path)? {
+        if shim::is_ours_file(&path)
+            && path.starts_with(&layout.local_bin_dir)
+            && remove_if_exists(&path)?
+        {
             removed.push(path);
         }
     }

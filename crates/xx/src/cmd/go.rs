@@ -15,9 +15,9 @@ use anyhow::{bail, Context, Result};
 use xx_buildenv::go::{self, Cgo, GoTools, PreferredCompiler};
 use xx_platform::Vars;
 
-use super::cargo::state::write_atomic;
 use super::cargo::xx_tool;
 use crate::exit::Outcome;
+use xx_toolchain::files::write_atomic;
 
 /// Run `xx-go` with its arguments (without argv[0]).
 pub fn run(args: &[String], vars: &dyn Vars, _out: &mut dyn Write) -> Result<Outcome> {
@@ -51,7 +51,7 @@ pub fn run(args: &[String], vars: &dyn Vars, _out: &mut dyn Write) -> Result<Out
 
     if wrap {
         if let Some(file) = go_env_file(&go_program)? {
-            write_atomic(&file, &plan.wrap_file())?;
+            write_atomic(&file, &plan.wrap_file(), 0o644)?;
         }
         return Ok(Outcome::Success);
     }

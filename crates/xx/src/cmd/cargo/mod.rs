@@ -27,7 +27,8 @@ use xx_platform::{HostInfo, Vars};
 use crate::exit::Outcome;
 use rust_tools::RustTools;
 use setup::CcPlace;
-use state::{Lock, StatePaths};
+use state::StatePaths;
+use xx_toolchain::files::FileLock;
 
 /// Run `xx-cargo` with its arguments (without argv[0]).
 pub fn run(args: &[String], vars: &dyn Vars, out: &mut dyn Write) -> Result<Outcome> {
@@ -53,7 +54,7 @@ pub fn run(args: &[String], vars: &dyn Vars, out: &mut dyn Write) -> Result<Outc
     if !paths.is_done(&entry) {
         let _lock = match vars.non_empty("XX_CARGO_NOLOCK") {
             Some(_) => None,
-            None => Some(Lock::acquire(&paths.lock)?),
+            None => Some(FileLock::acquire(&paths.lock)?),
         };
         if !paths.is_done(&entry) {
             place.setup(&target)?;

@@ -1,7 +1,6 @@
 //! The one-time setup of a target: the C toolchain (through
 //! `xx-clang --setup-target-triple`) and the Rust standard library.
 
-use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -10,15 +9,16 @@ use xx_buildenv::cargo::{CargoTarget, HostCompilers, Tools};
 use xx_platform::Vars;
 
 use super::rust_tools::RustTools;
-use super::state::{ensure_dir, is_writable};
+use xx_toolchain::files::{ensure_dir, symlink_atomic};
+use xx_toolchain::shim::is_ours_file;
+
+use super::state::is_writable;
 use super::xx_tool;
 
 /// xx-cc's variable that moves its files below a directory.
 const CC_PREFIX_VAR: &str = "XX_CC_PREFIX";
 /// xx-cc's marker of `xx-clang --wrap`, relative to its prefix.
 const AUTOWRAP_MARKER: &str = ".xx-cc-autowrap";
-/// The second line of every script xx-rs writes.
-const XX_SCRIPT_MARKER: &str = "written by xx-rs";
 /// dpkg's database: installing packages needs to write here.
 const DPKG_DIR: &str = "/var/lib/dpkg";
 
@@ -123,7 +123,7 @@ impl CcPlace {
             names
                 .iter()
                 .map(|name| bin.join(name))
-                .find(|path| path.is_file() && !is_xx_script(path))
+                .find(|path| path.is_file() && !is_ours_file(path))
                 .map(|path| path.display().to_string())
         };
         Some(HostCompilers {
@@ -133,27 +133,17 @@ impl CcPlace {
     }
 }
 
-/// Whether `path` is one of xx-rs's small shell scripts.
-fn is_xx_script(path: &Path) -> bool {
-    std::fs::read(path)
-        .map(|bytes| {
-            let head = &bytes[..bytes.len().min(256)];
-            String::from_utf8_lossy(head).contains(XX_SCRIPT_MARKER)
-        })
-        .unwrap_or(false)
-}
-
 /// Give a private xx-cc prefix the system's clang and LLVM tools, as links
 /// in `<prefix>/usr/bin` (where xx-cc expects them).
 fn link_system_compilers(bin_dir: &Path) -> Result<()> {
     let clang = ["/usr/bin/clang"]
         .iter()
         .map(PathBuf::from)
-        .find(|path| path.is_file() && !is_xx_script(path))
+        .find(|path| path.is_file() && !is_ours_file(path))
         .or_else(|| {
             which::which("clang")
                 .ok()
-                .filter(|path| !is_xx_script(path))
+                .filter(|path| !is_ours_file(path))
         })
         .ok_or_else(|| {
             anyhow!("clang: not found (xx-cargo links with clang; install clang and lld)")
@@ -175,26 +165,10 @@ fn link_system_compilers(bin_dir: &Path) -> Result<()> {
             || name.starts_with("ld.lld")
             || name == "lld";
         if wanted {
-            link_once(&entry.path(), &bin_dir.join(&name))?;
+            symlink_atomic(&entry.path(), &bin_dir.join(&name))?;
         }
     }
     Ok(())
-}
-
-/// Make `link` point at `target` unless it does; the link is made under a
-/// temporary name and renamed, so concurrent runs never see a half state.
-fn link_once(target: &Path, link: &Path) -> Result<()> {
-    if std::fs::read_link(link).is_ok_and(|current| current == target) {
-        return Ok(());
-    }
-    let tmp = link.with_file_name(format!(
-        ".{}.xx-tmp-{}",
-        link.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id()
-    ));
-    let _ = std::fs::remove_file(&tmp);
-    symlink(target, &tmp).with_context(|| format!("cannot create link {}", tmp.display()))?;
-    std::fs::rename(&tmp, link).with_context(|| format!("cannot create link {}", link.display()))
 }
 
 /// Make sure rustc has the target's standard library, installing it the

@@ -1,20 +1,22 @@
 //! Where xx-cargo keeps its record of finished setups and its lock: xx's
 //! `/.xx-cargo.<arch>` and `/var/lock/xx-cargo` when the root is writable,
 //! the user's cache directory (`$XDG_CACHE_HOME/xx-rs`, `~/.cache/xx-rs`)
-//! otherwise. Plus the small file helpers both need.
+//! otherwise. Files are written and locked with xx-toolchain's helpers
+//! ([`xx_toolchain::files`]), as xx-clang's setup is.
 
-use std::fs::{self, File};
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
+use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, Context, Result};
-use rustix::fs::{flock, Access, AtFlags, FlockOperation, CWD};
+use anyhow::{anyhow, Result};
+use rustix::fs::{Access, AtFlags, CWD};
 use xx_buildenv::cargo::record::{self, Entry, Record};
 use xx_platform::Vars;
+use xx_toolchain::files::write_atomic;
 
 /// xx's lock file.
 const SYSTEM_LOCK: &str = "/var/lock/xx-cargo";
+/// The record's file mode.
+const RECORD_MODE: u32 = 0o644;
 
 /// The files of one architecture's setup.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +60,8 @@ impl StatePaths {
     /// Add `entry` to this run's record (atomically).
     pub fn mark_done(&self, entry: Entry) -> Result<()> {
         let record = read_record(&self.record).unwrap_or_default();
-        write_atomic(&self.record, &record.with(entry))
+        write_atomic(&self.record, &record.with(entry), RECORD_MODE)?;
+        Ok(())
     }
 }
 
@@ -89,69 +92,14 @@ pub fn is_writable(dir: &Path) -> bool {
     rustix::fs::accessat(CWD, dir, Access::WRITE_OK, AtFlags::EACCESS).is_ok()
 }
 
-/// Create `dir` and its parents; a dangling symlink (Debian's `/var/lock ->
-/// /run/lock` in a fresh root) gets its target created, as xx does.
-pub fn ensure_dir(dir: &Path) -> Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    if let Ok(target) = fs::read_link(dir) {
-        let resolved = dir.parent().unwrap_or(Path::new("/")).join(target);
-        return fs::create_dir_all(&resolved)
-            .with_context(|| format!("cannot create directory {}", resolved.display()));
-    }
-    fs::create_dir_all(dir).with_context(|| format!("cannot create directory {}", dir.display()))
-}
-
-/// Replace `path` with `text` (mode 0644): a temporary file in the same
-/// directory, renamed into place, so readers never see a partial file.
-pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| anyhow!("{} has no directory", path.display()))?;
-    ensure_dir(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".xx-tmp-")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(text.as_bytes())
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
-    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644))
-        .with_context(|| format!("cannot set the mode of {}", tmp.path().display()))?;
-    tmp.persist(path)
-        .map_err(|err| anyhow!("cannot write {}: {}", path.display(), err.error))?;
-    Ok(())
-}
-
-/// An exclusive `flock` on a file, held until dropped.
-#[derive(Debug)]
-pub struct Lock {
-    _file: File,
-}
-
-impl Lock {
-    /// Wait for the exclusive lock on `path` (created with its directory).
-    pub fn acquire(path: &Path) -> Result<Lock> {
-        if let Some(dir) = path.parent() {
-            ensure_dir(dir)?;
-        }
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .with_context(|| format!("cannot open lock file {}", path.display()))?;
-        flock(&file, FlockOperation::LockExclusive)
-            .with_context(|| format!("cannot lock {}", path.display()))?;
-        Ok(Lock { _file: file })
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
     use xx_platform::MapVars;
+    use xx_toolchain::files::FileLock;
+
+    use super::*;
 
     #[test]
     fn records_accumulate_atomically() {
@@ -165,7 +113,7 @@ mod tests {
             rust_triple: triple.into(),
             rustc: "/usr/bin/rustc".into(),
         };
-        let _lock = Lock::acquire(&paths.lock).unwrap();
+        let _lock = FileLock::acquire(&paths.lock).unwrap();
         assert!(!paths.is_done(&entry("armv7-unknown-linux-gnueabihf")));
         paths
             .mark_done(entry("armv7-unknown-linux-gnueabihf"))
@@ -196,7 +144,7 @@ mod tests {
     fn dangling_lock_dir_is_created() {
         let dir = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink("run/lock", dir.path().join("lock")).unwrap();
-        Lock::acquire(&dir.path().join("lock/xx-cargo")).unwrap();
+        FileLock::acquire(&dir.path().join("lock/xx-cargo")).unwrap();
         assert!(dir.path().join("run/lock/xx-cargo").is_file());
     }
 }
