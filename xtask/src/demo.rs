@@ -84,12 +84,7 @@ pub fn run(args: &Args) -> Result<()> {
         ],
     )?;
 
-    step("xx-verify hello");
-    let verify = duct::cmd!(links.path().join("xx-verify"), "--json", &hello)
-        .env("TARGETPLATFORM", platform)
-        .read()
-        .context("xx-verify rejected the program")?;
-    println!("{verify}");
+    xx_verify(links.path(), platform, &hello)?;
 
     if field("os") != "linux" {
         step(&format!(
@@ -109,59 +104,68 @@ pub fn run(args: &Args) -> Result<()> {
         "xx-cargo build --release (Debian's rustc-web; installs the target's libstd-rust-web-dev)",
     );
     let rust_path = format!("{}:/usr/bin:/bin:{}", links.path().display(), path);
+    let xx_cargo = |args: &[&str]| {
+        duct::cmd(links.path().join("xx-cargo"), args)
+            .env("TARGETPLATFORM", platform)
+            .env("PATH", &rust_path)
+            .env("RUSTC", "/usr/bin/rustc")
+            .env("XX_DEMO_PLATFORM", platform)
+            .env_remove("RUSTUP_TOOLCHAIN")
+            .env_remove("CARGO")
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("RUSTFLAGS")
+    };
     let target_dir = work.path().join("target");
-    duct::cmd!(
-        links.path().join("xx-cargo"),
+    xx_cargo(&[
         "build",
         "--release",
         "--manifest-path",
-        rust_hello.join("Cargo.toml"),
+        rust_hello.join("Cargo.toml").to_str().context("path")?,
         "--target-dir",
-        &target_dir
-    )
-    .env("TARGETPLATFORM", platform)
-    .env("PATH", &rust_path)
-    .env("RUSTC", "/usr/bin/rustc")
-    .env("XX_DEMO_PLATFORM", platform)
-    .env_remove("RUSTUP_TOOLCHAIN")
-    .env_remove("CARGO")
-    .env_remove("CARGO_TARGET_DIR")
-    .env_remove("RUSTFLAGS")
+        target_dir.to_str().context("path")?,
+    ])
     .run()
     .context("xx-cargo build")?;
-    let rust_triple = duct::cmd!(links.path().join("xx-cargo"), "--print-target-triple")
-        .env("TARGETPLATFORM", platform)
-        .env("PATH", &rust_path)
-        .env("RUSTC", "/usr/bin/rustc")
-        .env_remove("RUSTUP_TOOLCHAIN")
+    let rust_triple = xx_cargo(&["--print-target-triple"])
         .read()
         .context("xx-cargo --print-target-triple")?;
     let rust_binary = target_dir
         .join(rust_triple.trim())
         .join("release/hello-xx-rs");
+    xx_verify(links.path(), platform, &rust_binary)?;
+    run_under_qemu(&qemu, &rust_binary)?;
+    Ok(())
+}
 
-    step("xx-verify hello-xx-rs");
-    let verify = duct::cmd!(links.path().join("xx-verify"), "--json", &rust_binary)
+/// `xx-verify --json` of a program built for `platform`; prints the report.
+fn xx_verify(links: &Path, platform: &str, program: &Path) -> Result<()> {
+    let name = file_name(program);
+    step(&format!("xx-verify {name}"));
+    let report = duct::cmd!(links.join("xx-verify"), "--json", program)
         .env("TARGETPLATFORM", platform)
         .read()
-        .context("xx-verify rejected the Rust program")?;
-    println!("{verify}");
-    run_under_qemu(&qemu, &rust_binary)?;
+        .with_context(|| format!("xx-verify rejected {name}"))?;
+    println!("{report}");
     Ok(())
 }
 
 /// Run a target program with `qemu-<arch> -L /` and print its output.
 fn run_under_qemu(qemu: &str, program: &Path) -> Result<()> {
-    let name = program
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = file_name(program);
     step(&format!("{qemu} -L / {name}"));
     let output = duct::cmd!(qemu, "-L", "/", program)
         .read()
         .with_context(|| format!("{qemu} could not run {name}"))?;
     println!("{output}");
     Ok(())
+}
+
+/// The file name of `program`, for step headings and errors.
+fn file_name(program: &Path) -> String {
+    program
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// A Rust hello crate in `dir/hello-xx-rs`; it names the platform it was
