@@ -1,11 +1,10 @@
 //! The cached Debian bookworm root every sandbox starts from.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use rustix::fs::FlockOperation;
+use xx_toolchain::files::FileLock;
 
 use crate::mirror::debian_mirror;
 use crate::mounts;
@@ -57,7 +56,7 @@ impl DebianRoot {
         }
         std::fs::create_dir_all(&parent)
             .with_context(|| format!("cannot create the cache folder {}", parent.display()))?;
-        let _lock = lock(&path.with_extension("lock"))?;
+        let _lock = FileLock::acquire(&path.with_extension("lock"))?;
         if !path.is_dir() {
             build(&path)?;
         }
@@ -98,20 +97,6 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
     })
-}
-
-/// Take an exclusive lock on `path` (created if missing), held while the
-/// returned file is open.
-fn lock(path: &Path) -> Result<File> {
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .with_context(|| format!("cannot open lock file {}", path.display()))?;
-    rustix::fs::flock(&file, FlockOperation::LockExclusive)
-        .with_context(|| format!("cannot lock {}", path.display()))?;
-    Ok(file)
 }
 
 /// debootstrap the root into a temporary folder beside `path`, then rename

@@ -15,11 +15,15 @@
 //! `anyhow`, `duct` and `tempfile`.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use xx_toolchain::files::{write_atomic, FileLock};
+
+/// The mode of the files written here (as a fresh temporary file has it).
+const PRIVATE_FILE: u32 = 0o600;
 
 /// The Docker client of Debian's `docker.io` (the one on `PATH` may be a
 /// newer client that the 20.10 engine does not accept).
@@ -101,7 +105,7 @@ impl Dockerd {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        let _lock = FileLock::exclusive(&paths.run_dir.join("start.lock"))?;
+        let _lock = FileLock::acquire(&paths.run_dir.join("start.lock"))?;
         let mut dockerd = Dockerd {
             paths,
             started: None,
@@ -167,7 +171,11 @@ impl Dockerd {
         let socket = self.paths.socket();
         let _ = std::fs::remove_file(&socket);
         let config = self.paths.state_dir.join("daemon.json");
-        write_atomically(&config, b"{\"features\": {\"buildkit\": true}}\n")?;
+        write_atomic(
+            &config,
+            "{\"features\": {\"buildkit\": true}}\n",
+            PRIVATE_FILE,
+        )?;
         let log_path = self.log_path();
         let log = File::create(&log_path)
             .with_context(|| format!("cannot create {}", log_path.display()))?;
@@ -249,7 +257,7 @@ impl Dockerd {
         if self.debian_base_is_current() {
             return Ok(());
         }
-        let _lock = FileLock::exclusive(&self.paths.state_dir.join("debian-base.lock"))?;
+        let _lock = FileLock::acquire(&self.paths.state_dir.join("debian-base.lock"))?;
         if self.debian_base_is_current() {
             return Ok(());
         }
@@ -390,7 +398,8 @@ fn configure_apt_sources(root: &Path, mirror: &str) -> Result<()> {
     }
     let dir = root.join("etc/apt/sources.list.d");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    write_atomically(&dir.join("debian.sources"), text.as_bytes())
+    write_atomic(&dir.join("debian.sources"), &text, PRIVATE_FILE)?;
+    Ok(())
 }
 
 /// Where Debian keeps locally added CA certificates.
@@ -431,18 +440,6 @@ fn clear_files(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Write `bytes` to `path` through a temporary file renamed into place.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    file.write_all(bytes)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    file.persist(path)
-        .with_context(|| format!("cannot move a file into place at {}", path.display()))?;
-    Ok(())
-}
-
 /// The last `lines` lines of a text file, for error messages.
 fn tail(path: &Path, lines: usize) -> String {
     let Ok(file) = File::open(path) else {
@@ -450,24 +447,4 @@ fn tail(path: &Path, lines: usize) -> String {
     };
     let all: Vec<String> = BufReader::new(file).lines().map_while(Result::ok).collect();
     all[all.len().saturating_sub(lines)..].join("\n")
-}
-
-/// An exclusive lock on a file (`flock`), held while the value lives.
-struct FileLock {
-    _file: File,
-}
-
-impl FileLock {
-    /// Wait for and take the lock on `path` (created if missing).
-    fn exclusive(path: &Path) -> Result<FileLock> {
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .with_context(|| format!("cannot open the lock file {}", path.display()))?;
-        file.lock()
-            .with_context(|| format!("cannot lock {}", path.display()))?;
-        Ok(FileLock { _file: file })
-    }
 }
