@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use xx_toolchain::files::FileLock;
+use xx_files::FileLock;
 
 use crate::mirror::debian_mirror;
 use crate::mounts;

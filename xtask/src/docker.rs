@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use xx_toolchain::files::{write_atomic, FileLock};
+use xx_files::{write_atomic, FileLock};
 
 /// The mode of the files written here (as a fresh temporary file has it).
 const PRIVATE_FILE: u32 = 0o600;

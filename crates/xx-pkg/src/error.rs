@@ -37,6 +37,9 @@ pub enum PkgError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A file could not be written atomically or locked.
+    #[error(transparent)]
+    Files(#[from] xx_files::FileError),
 }
 
 impl PartialEq for PkgError {

@@ -3,12 +3,7 @@
 //! `/var/lock/xx-apt` lock.
 
 use std::ffi::OsStr;
-use std::fs::File;
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-
-use rustix::fs::FlockOperation;
+use std::path::Path;
 
 use crate::error::PkgError;
 use crate::packages::Catalog;
@@ -164,59 +159,20 @@ pub fn edit_file(path: &Path, edit: impl FnOnce(&str) -> String) -> Result<bool,
     if new == old {
         return Ok(false);
     }
-    write_atomic(path, &new)?;
+    xx_files::write_atomic_keeping_mode(path, &new, NEW_FILE_MODE)?;
     Ok(true)
 }
 
-/// Replace `path` with `text` via a temporary file in the same folder and
-/// a rename, so readers see the old or the new file, never a mix. The file
-/// keeps its permissions (new files get 0644).
-pub fn write_atomic(path: &Path, text: &str) -> Result<(), PkgError> {
-    let dir = path.parent().unwrap_or(Path::new("/"));
-    let mode = std::fs::metadata(path).map_or(0o644, |meta| meta.permissions().mode() & 0o7777);
-    let mut temp = tempfile::Builder::new()
-        .prefix(".xx-apt-")
-        .tempfile_in(dir)
-        .map_err(|source| file_error("cannot create a temporary file for", path, source))?;
-    temp.write_all(text.as_bytes())
-        .and_then(|()| temp.as_file().sync_all())
-        .and_then(|()| {
-            temp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(mode))
-        })
-        .map_err(|source| file_error("cannot write", path, source))?;
-    temp.persist(path)
-        .map_err(|err| file_error("cannot replace", path, err.error))?;
-    Ok(())
-}
+/// The mode of a sources file xx-apt creates (an existing one keeps its own).
+const NEW_FILE_MODE: u32 = 0o644;
 
 /// An exclusive hold on [`LOCK_FILE`]; released when dropped.
-#[derive(Debug)]
-pub struct AptLock {
-    _file: File,
-}
+pub type AptLock = xx_files::FileLock;
 
 /// Wait for and take [`LOCK_FILE`], making `/var/lock` (or the folder it
 /// links to) first when it is missing.
 pub fn lock_apt() -> Result<AptLock, PkgError> {
-    let lock_dir = Path::new("/var/lock");
-    let dir = match std::fs::symlink_metadata(lock_dir) {
-        Ok(meta) if meta.file_type().is_symlink() => std::fs::read_link(lock_dir)
-            .map(|target| Path::new("/var").join(target))
-            .map_err(|source| file_error("cannot read link", lock_dir, source))?,
-        _ => lock_dir.to_path_buf(),
-    };
-    std::fs::create_dir_all(&dir).map_err(|source| file_error("cannot create", &dir, source))?;
-    let path = PathBuf::from(LOCK_FILE);
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|source| file_error("cannot open", &path, source))?;
-    rustix::fs::flock(&file, FlockOperation::LockExclusive)
-        .map_err(|errno| file_error("cannot lock", &path, errno.into()))?;
-    Ok(AptLock { _file: file })
+    Ok(xx_files::FileLock::acquire(Path::new(LOCK_FILE))?)
 }
 
 /// `program args...` as one line, for messages.
@@ -276,6 +232,7 @@ mod tests {
 
     #[test]
     fn edits_files_atomically_and_only_when_changed() {
+        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("x.list");
         assert!(edit_file(&path, |old| format!("{old}deb a b c\n")).expect("create"));

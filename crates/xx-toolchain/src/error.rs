@@ -37,6 +37,9 @@ pub enum ToolchainError {
         #[source]
         source: std::io::Error,
     },
+    /// A file could not be written, linked or locked.
+    #[error(transparent)]
+    File(#[from] xx_files::FileError),
     /// An external program failed.
     #[error("`{command}` failed: {source}")]
     Command {

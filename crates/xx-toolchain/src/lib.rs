@@ -10,7 +10,6 @@ pub mod args;
 pub mod clang_config;
 pub mod crossfile;
 pub mod error;
-pub mod files;
 pub mod layout;
 pub mod linker;
 pub mod probe;

@@ -13,11 +13,11 @@ use std::path::{Path, PathBuf};
 use crate::clang_config::{self, ConfigSpec, TargetRoot};
 use crate::crossfile::CrossSpec;
 use crate::error::{Result, ToolchainError};
-use crate::files::{exists_no_follow, symlink_atomic, write_atomic, Change, FileLock};
 use crate::layout::Layout;
 use crate::linker::{self, LinkerChoice, LinkerPrefs, ToolProbe};
 use crate::shim;
 use crate::spec::{CcTarget, TargetOs};
+use xx_files::{exists_no_follow, symlink_atomic, write_atomic, Change, FileLock};
 
 /// LLVM tools aliased as `<triple>-<tool>` when the target has none.
 pub const LLVM_TOOL_ALIASES: &[&str] = &[

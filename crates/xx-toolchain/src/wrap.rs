@@ -11,9 +11,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Result, ToolchainError};
-use crate::files::{remove_if_exists, write_atomic};
 use crate::layout::Layout;
 use crate::shim;
+use xx_files::{remove_if_exists, write_atomic};
 
 /// Plain names that wrapping takes over, and the xx-rs tool each runs.
 pub const WRAPPED_NAMES: &[(&str, &str)] = &[
@@ -88,7 +88,7 @@ pub fn wrap(layout: &Layout, xx: &Path) -> Result<Vec<PathBuf>> {
     }
     for (name, tool) in WRAPPED_NAMES {
         let path = layout.local_bin_dir.join(name);
-        if crate::files::exists_no_follow(&path) {
+        if xx_files::exists_no_follow(&path) {
             continue;
         }
         let fallback = layout.bin_dir.join(name);

@@ -333,7 +333,7 @@ fn download_ld(
     };
     let own_name = bin_dir.join(format!("{}-ld", target.triple));
     if probe.which(&format!("{}-ld", target.triple)).is_none() {
-        if let Err(err) = xx_toolchain::files::symlink_atomic(&found, &own_name) {
+        if let Err(err) = xx_files::symlink_atomic(&found, &own_name) {
             let _ = writeln!(log, "xx-clang: {err}");
             return Outcome::Exit(1);
         }

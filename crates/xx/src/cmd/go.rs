@@ -17,7 +17,7 @@ use xx_platform::Vars;
 
 use super::cargo::xx_tool;
 use crate::exit::Outcome;
-use xx_toolchain::files::write_atomic;
+use xx_files::write_atomic;
 
 /// Run `xx-go` with its arguments (without argv[0]).
 pub fn run(args: &[String], vars: &dyn Vars, _out: &mut dyn Write) -> Result<Outcome> {

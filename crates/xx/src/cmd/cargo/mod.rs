@@ -28,7 +28,7 @@ use crate::exit::Outcome;
 use rust_tools::RustTools;
 use setup::CcPlace;
 use state::StatePaths;
-use xx_toolchain::files::FileLock;
+use xx_files::FileLock;
 
 /// Run `xx-cargo` with its arguments (without argv[0]).
 pub fn run(args: &[String], vars: &dyn Vars, out: &mut dyn Write) -> Result<Outcome> {

@@ -9,7 +9,7 @@ use xx_buildenv::cargo::{CargoTarget, HostCompilers, Tools};
 use xx_platform::Vars;
 
 use super::rust_tools::RustTools;
-use xx_toolchain::files::{ensure_dir, symlink_atomic};
+use xx_files::{ensure_dir, symlink_atomic};
 use xx_toolchain::shim::is_ours_file;
 
 use super::state::is_writable;

@@ -1,8 +1,8 @@
 //! Where xx-cargo keeps its record of finished setups and its lock: xx's
 //! `/.xx-cargo.<arch>` and `/var/lock/xx-cargo` when the root is writable,
 //! the user's cache directory (`$XDG_CACHE_HOME/xx-rs`, `~/.cache/xx-rs`)
-//! otherwise. Files are written and locked with xx-toolchain's helpers
-//! ([`xx_toolchain::files`]), as xx-clang's setup is.
+//! otherwise. Files are written and locked with the shared helpers
+//! ([`xx_files`]), as xx-clang's setup is.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Result};
 use rustix::fs::{Access, AtFlags, CWD};
 use xx_buildenv::cargo::record::{self, Entry, Record};
+use xx_files::write_atomic;
 use xx_platform::Vars;
-use xx_toolchain::files::write_atomic;
 
 /// xx's lock file.
 const SYSTEM_LOCK: &str = "/var/lock/xx-cargo";
@@ -96,8 +96,8 @@ pub fn is_writable(dir: &Path) -> bool {
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 
+    use xx_files::FileLock;
     use xx_platform::MapVars;
-    use xx_toolchain::files::FileLock;
 
     use super::*;
 

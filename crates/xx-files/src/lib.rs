@@ -1,4 +1,6 @@
-//! Atomic, idempotent file operations and the setup lock.
+//! Atomic, idempotent file operations and exclusive locks, shared by the
+//! tools (xx-clang's setup, xx-cargo's record, xx-apt-get's sources) and by
+//! the developer tasks.
 //!
 //! Files and links are created under a temporary name in the same directory
 //! and renamed into place, so a concurrent reader sees either nothing or the
@@ -11,7 +13,31 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::{flock, FlockOperation};
 
-use crate::error::{Result, ToolchainError};
+/// A filesystem operation that failed, with the path it was tried on.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot {action} {}: {source}", path.display())]
+pub struct FileError {
+    /// What was attempted (`write`, `lock`, `create directory`).
+    pub action: &'static str,
+    /// The path it was attempted on.
+    pub path: PathBuf,
+    /// The underlying error.
+    #[source]
+    pub source: std::io::Error,
+}
+
+impl FileError {
+    fn new(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> FileError {
+        FileError {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Result alias for this crate.
+pub type Result<T> = std::result::Result<T, FileError>;
 
 /// What an idempotent write did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +52,7 @@ pub enum Change {
 
 fn parent_of(path: &Path) -> Result<&Path> {
     path.parent().ok_or_else(|| {
-        ToolchainError::io(
+        FileError::new(
             "find the directory of",
             path,
             std::io::Error::other("no parent directory"),
@@ -44,9 +70,9 @@ pub fn ensure_dir(dir: &Path) -> Result<()> {
         let base = dir.parent().unwrap_or(Path::new("/"));
         let resolved = base.join(target);
         return fs::create_dir_all(&resolved)
-            .map_err(|err| ToolchainError::io("create directory", resolved, err));
+            .map_err(|err| FileError::new("create directory", resolved, err));
     }
-    fs::create_dir_all(dir).map_err(|err| ToolchainError::io("create directory", dir, err))
+    fs::create_dir_all(dir).map_err(|err| FileError::new("create directory", dir, err))
 }
 
 /// Write `contents` to `path` with `mode` unless it already holds exactly
@@ -71,19 +97,26 @@ pub fn write_atomic(path: &Path, contents: &str, mode: u32) -> Result<Change> {
     let mut tmp = tempfile::Builder::new()
         .prefix(&temp_prefix(path))
         .tempfile_in(dir)
-        .map_err(|err| ToolchainError::io("create a temporary file in", dir, err))?;
+        .map_err(|err| FileError::new("create a temporary file in", dir, err))?;
     tmp.write_all(contents.as_bytes())
         .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|err| ToolchainError::io("write", tmp.path().to_path_buf(), err))?;
+        .map_err(|err| FileError::new("write", tmp.path().to_path_buf(), err))?;
     fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode))
-        .map_err(|err| ToolchainError::io("set permissions of", tmp.path().to_path_buf(), err))?;
+        .map_err(|err| FileError::new("set permissions of", tmp.path().to_path_buf(), err))?;
     tmp.persist(path)
-        .map_err(|err| ToolchainError::io("write", path, err.error))?;
+        .map_err(|err| FileError::new("write", path, err.error))?;
     Ok(if existed {
         Change::Replaced
     } else {
         Change::Created
     })
+}
+
+/// [`write_atomic`] with the mode `path` has now (`new_mode` when it does
+/// not exist yet): for files other tools own, such as apt's sources.
+pub fn write_atomic_keeping_mode(path: &Path, contents: &str, new_mode: u32) -> Result<Change> {
+    let mode = fs::metadata(path).map_or(new_mode, |meta| meta.permissions().mode() & 0o7777);
+    write_atomic(path, contents, mode)
 }
 
 /// Make `link` a symlink to `target` unless it already is one; the new link
@@ -97,10 +130,10 @@ pub fn symlink_atomic(target: &Path, link: &Path) -> Result<Change> {
     let dir = parent_of(link)?;
     ensure_dir(dir)?;
     let tmp = unique_temp_path(link);
-    symlink(target, &tmp).map_err(|err| ToolchainError::io("create link", tmp.clone(), err))?;
+    symlink(target, &tmp).map_err(|err| FileError::new("create link", tmp.clone(), err))?;
     if let Err(err) = fs::rename(&tmp, link) {
         let _ = fs::remove_file(&tmp);
-        return Err(ToolchainError::io("create link", link, err));
+        return Err(FileError::new("create link", link, err));
     }
     Ok(if existed {
         Change::Replaced
@@ -114,7 +147,7 @@ pub fn remove_if_exists(path: &Path) -> Result<bool> {
     match fs::remove_file(path) {
         Ok(()) => Ok(true),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(err) => Err(ToolchainError::io("remove", path, err)),
+        Err(err) => Err(FileError::new("remove", path, err)),
     }
 }
 
@@ -162,9 +195,9 @@ impl FileLock {
             .truncate(false)
             .write(true)
             .open(path)
-            .map_err(|err| ToolchainError::io("open lock file", path, err))?;
+            .map_err(|err| FileError::new("open lock file", path, err))?;
         flock(&file, FlockOperation::LockExclusive)
-            .map_err(|err| ToolchainError::io("lock", path, err.into()))?;
+            .map_err(|err| FileError::new("lock", path, err.into()))?;
         Ok(FileLock { _file: file })
     }
 }
@@ -172,6 +205,24 @@ impl FileLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keeping_the_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("debian.sources");
+        write_atomic_keeping_mode(&path, "a\n", 0o644).unwrap();
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o7777,
+            0o644
+        );
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        write_atomic_keeping_mode(&path, "b\n", 0o644).unwrap();
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o7777,
+            0o600
+        );
+        assert_eq!(fs::read_to_string(&path).unwrap(), "b\n");
+    }
 
     #[test]
     fn writes_are_idempotent() {
