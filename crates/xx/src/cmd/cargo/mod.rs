@@ -106,7 +106,7 @@ fn compiler_facts(rust: &RustTools, host: &HostInfo) -> CompilerFacts {
         alpine: host.alpine_release,
         debian_family: distro::find(distro_id)
             .is_some_and(|row| row.family == PackageFamily::Debian),
-        rustc_web: rust.rustc_web,
+        rustc_web: rust.rustc_web(),
     }
 }
 

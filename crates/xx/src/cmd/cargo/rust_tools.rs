@@ -23,11 +23,9 @@ pub struct RustTools {
     pub export_rustc: Option<String>,
     /// rustc is managed by rustup (a proxy or a rustup toolchain).
     pub rustup: bool,
-    /// rustc belongs to Debian's `rustc-web` package.
-    pub rustc_web: bool,
-    /// The version of the Debian package rustc belongs to (`rustc-web` or
-    /// `rustc`): the target's standard library must have the same one.
-    pub package_version: Option<String>,
+    /// The Debian package rustc belongs to (`rustc-web` or `rustc`), by
+    /// dpkg's file lists.
+    pub debian_package: Option<&'static str>,
     /// rustup's `+toolchain` from cargo's first argument (`+nightly`).
     pub toolchain_override: Option<String>,
 }
@@ -67,9 +65,7 @@ impl RustTools {
             Some(path) => is_rustup_managed(path),
             None => cargo_is_rustup,
         };
-        let package = resolved.as_deref().and_then(debian_package_of);
-        let rustc_web = package == Some("rustc-web");
-        let package_version = package.and_then(installed_version);
+        let debian_package = resolved.as_deref().and_then(debian_package_of);
         let toolchain_override = cargo_args
             .first()
             .filter(|arg| rustup && arg.len() > 1 && arg.starts_with('+'))
@@ -79,8 +75,7 @@ impl RustTools {
             rustc,
             export_rustc,
             rustup,
-            rustc_web,
-            package_version,
+            debian_package,
             toolchain_override,
         }
     }
@@ -92,6 +87,18 @@ impl RustTools {
             Some(toolchain) => format!("{}{toolchain}", self.rustc),
             None => self.rustc.clone(),
         }
+    }
+
+    /// rustc belongs to Debian's `rustc-web` package.
+    pub fn rustc_web(&self) -> bool {
+        self.debian_package == Some("rustc-web")
+    }
+
+    /// The installed version of the Debian package rustc belongs to: the
+    /// target's standard library package must have the same one. Asks dpkg,
+    /// so only the standard library's installation calls it.
+    pub fn package_version(&self) -> Option<String> {
+        self.debian_package.and_then(installed_version)
     }
 
     /// Which naming the Rust triple follows.

@@ -212,7 +212,8 @@ pub fn ensure_std(rust: &RustTools, target: &CargoTarget, facts: CompilerFacts) 
                     source.describe(triple, &target.pkg_arch)
                 );
             }
-            let version = rust.package_version.as_deref();
+            let version = rust.package_version();
+            let version = version.as_deref();
             let operand = stdlib::apt_operand(package, version);
             let installed = xx_tool::run_quiet("apt-get", &["install", "-y", &operand], &[]);
             if let (Err(err), Some(version)) = (&installed, version) {
