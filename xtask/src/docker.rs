@@ -12,7 +12,7 @@
 //!
 //! This file is shared, unchanged, by `cargo xtask` and the end-to-end
 //! tests (`tests/src/docker.rs` includes it), so it only uses `std`,
-//! `anyhow`, `duct` and `tempfile`.
+//! `anyhow`, `duct`, `tempfile` and `xx-files`.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -58,6 +58,13 @@ pub const DEBIAN_IMAGE_VERSION: &str = "2";
 
 /// The label holding [`DEBIAN_IMAGE_VERSION`].
 const RECIPE_LABEL: &str = "xx-rs.base-recipe";
+
+/// How much BuildKit cache the engine keeps (its garbage collector's
+/// `defaultKeepStorage`, and the cap [`Dockerd::trim`] prunes down to).
+/// One run of the Docker suite leaves about 4 GB; every commit changes the
+/// xx binary and so adds new layers, and without a cap the cache grew to
+/// 63 GB here and filled the disk.
+pub const BUILD_CACHE_KEEP: &str = "8GB";
 
 /// Where the engine keeps its files.
 #[derive(Debug, Clone)]
@@ -110,11 +117,36 @@ impl Dockerd {
             paths,
             started: None,
         };
-        if dockerd.answers() {
-            return Ok(dockerd);
+        if !dockerd.answers() {
+            dockerd.start()?;
         }
-        dockerd.start()?;
+        dockerd.trim()?;
         Ok(dockerd)
+    }
+
+    /// Prune the build cache down to [`BUILD_CACHE_KEEP`] (least recently
+    /// used first) and drop dangling images (earlier builds of a tag).
+    ///
+    /// An engine reused from before the garbage-collection policy existed
+    /// (or one started with another `daemon.json`) is bounded this way too.
+    pub fn trim(&self) -> Result<()> {
+        for args in [
+            &[
+                "builder",
+                "prune",
+                "--force",
+                "--keep-storage",
+                BUILD_CACHE_KEEP,
+            ][..],
+            &["image", "prune", "--force"][..],
+        ] {
+            self.docker(args)
+                .stdout_null()
+                .stderr_capture()
+                .run()
+                .with_context(|| format!("docker {} failed", args.join(" ")))?;
+        }
+        Ok(())
     }
 
     /// The `DOCKER_HOST` value of this engine.
@@ -171,11 +203,7 @@ impl Dockerd {
         let socket = self.paths.socket();
         let _ = std::fs::remove_file(&socket);
         let config = self.paths.state_dir.join("daemon.json");
-        write_atomic(
-            &config,
-            "{\"features\": {\"buildkit\": true}}\n",
-            PRIVATE_FILE,
-        )?;
+        write_atomic(&config, &daemon_config(), PRIVATE_FILE)?;
         let log_path = self.log_path();
         let log = File::create(&log_path)
             .with_context(|| format!("cannot create {}", log_path.display()))?;
@@ -344,6 +372,15 @@ impl Drop for Dockerd {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The engine's `daemon.json`: BuildKit on, and its garbage collector
+/// keeping at most [`BUILD_CACHE_KEEP`] of build cache.
+fn daemon_config() -> String {
+    format!(
+        "{{\"features\": {{\"buildkit\": true}}, \
+         \"builder\": {{\"gc\": {{\"enabled\": true, \"defaultKeepStorage\": \"{BUILD_CACHE_KEEP}\"}}}}}}\n"
+    )
 }
 
 /// The first main-archive URI of the host apt configuration under `root`
