@@ -149,6 +149,16 @@ impl Dockerd {
         Ok(())
     }
 
+    /// Remove the whole build cache (it is made again by the next builds).
+    pub fn prune_build_cache(&self) -> Result<()> {
+        self.docker(["builder", "prune", "--all", "--force"])
+            .stdout_null()
+            .stderr_capture()
+            .run()
+            .context("docker builder prune --all --force failed")?;
+        Ok(())
+    }
+
     /// The `DOCKER_HOST` value of this engine.
     pub fn host(&self) -> String {
         format!("unix://{}", self.paths.socket().display())

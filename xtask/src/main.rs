@@ -7,6 +7,7 @@
 
 mod bench;
 mod demo;
+mod disk;
 mod docker;
 mod image;
 mod prereq;

@@ -22,6 +22,9 @@ pub fn run(args: &Args) -> Result<()> {
     if !args.skip_prereqs {
         crate::prereq::install()?;
     }
+    if !args.quick {
+        crate::disk::ensure_room(&root)?;
+    }
     step("cargo fmt --check");
     duct::cmd!("cargo", "fmt", "--all", "--check")
         .dir(&root)
