@@ -18,23 +18,43 @@ pub const NOLOCK_VAR: &str = "XX_APT_NOLOCK";
 pub const LISTS_DIR: &str = "/var/lib/apt/lists";
 
 /// Runs the package tools, echoing each command to stderr (`+ cmd args`)
-/// when debugging is on (`XX_DEBUG_APT`). Children see `XX_APT_NOLOCK=1`.
-#[derive(Debug, Clone, Copy, Default)]
+/// when debugging is on (`XX_DEBUG_APT`, `XX_DEBUG_APK`). Children see the
+/// tool's no-lock variable (`XX_APT_NOLOCK=1`, `XX_APK_NOLOCK=1`), so that
+/// the xx tools they run do not wait for the lock their parent holds.
+#[derive(Debug, Clone, Copy)]
 pub struct Runner {
     /// Echo commands before running them.
     pub debug: bool,
+    /// The variable set to `1` for children.
+    pub nolock_var: &'static str,
 }
 
 impl Runner {
+    /// The runner of xx-apt and xx-apt-get.
+    pub fn apt(debug: bool) -> Runner {
+        Runner {
+            debug,
+            nolock_var: NOLOCK_VAR,
+        }
+    }
+
+    /// The runner of xx-apk.
+    pub fn apk(debug: bool) -> Runner {
+        Runner {
+            debug,
+            nolock_var: crate::apk::NOLOCK_VAR,
+        }
+    }
+
     fn command(&self, program: &str, args: &[String]) -> duct::Expression {
         if self.debug {
             eprintln!("+ {}", command_line(program, args));
         }
-        duct::cmd(program, args).env(NOLOCK_VAR, "1")
+        duct::cmd(program, args).env(self.nolock_var, "1")
     }
 
     /// Run a command quietly and return its stdout; fail unless it exits 0.
-    fn capture(&self, program: &str, args: &[String]) -> Result<String, PkgError> {
+    pub fn capture(&self, program: &str, args: &[String]) -> Result<String, PkgError> {
         let output = self
             .command(program, args)
             .stdout_capture()
@@ -53,7 +73,7 @@ impl Runner {
 
     /// Run a command with the caller's stdin/stdout/stderr; fail unless
     /// it exits 0.
-    fn visible(&self, program: &str, args: &[String]) -> Result<(), PkgError> {
+    pub fn visible(&self, program: &str, args: &[String]) -> Result<(), PkgError> {
         let status = self.passthrough(program, args)?;
         if status.success() {
             Ok(())
@@ -169,10 +189,28 @@ const NEW_FILE_MODE: u32 = 0o644;
 /// An exclusive hold on [`LOCK_FILE`]; released when dropped.
 pub type AptLock = xx_files::FileLock;
 
+/// Wait for and take xx-apk's lock ([`crate::apk::LOCK_FILE`]).
+pub fn lock_apk() -> Result<xx_files::FileLock, PkgError> {
+    Ok(xx_files::FileLock::acquire(Path::new(
+        crate::apk::LOCK_FILE,
+    ))?)
+}
+
 /// Wait for and take [`LOCK_FILE`], making `/var/lock` (or the folder it
 /// links to) first when it is missing.
 pub fn lock_apt() -> Result<AptLock, PkgError> {
     Ok(xx_files::FileLock::acquire(Path::new(LOCK_FILE))?)
+}
+
+/// The line xx prints before running the package manager: `+ apt-get
+/// install -y zlib1g-dev:arm64` with xx's two spaces after the program
+/// (`echo "+ apt-get " "$@"`), and `+ apt ` for no arguments.
+pub fn echo_line(program: &str, args: &[String]) -> String {
+    if args.is_empty() {
+        format!("+ {program} ")
+    } else {
+        format!("+ {program}  {}", args.join(" "))
+    }
 }
 
 /// `program args...` as one line, for messages.
@@ -250,6 +288,19 @@ mod tests {
         assert_eq!(
             command_line("apt-get", &strings(&["update"])),
             "apt-get update"
+        );
+    }
+
+    #[test]
+    fn echo_matches_xx() {
+        assert_eq!(
+            echo_line("apt-get", &strings(&["install", "-y"])),
+            "+ apt-get  install -y"
+        );
+        assert_eq!(echo_line("apt", &[]), "+ apt ");
+        assert_eq!(
+            echo_line("apk", &strings(&["--root", "/", "add", "zlib"])),
+            "+ apk  --root / add zlib"
         );
     }
 }

@@ -39,6 +39,11 @@ pub static TOOLS: &[Tool] = &[
         main: cmd::apt::run_apt_get,
     },
     Tool {
+        name: "xx-apk",
+        about: "apk for the target platform (a second apk root at /<triple>)",
+        main: cmd::apk::run,
+    },
+    Tool {
         name: "xx-verify",
         about: "check that binaries are built for the target platform",
         main: cmd::verify::run,

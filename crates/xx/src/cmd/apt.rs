@@ -8,9 +8,7 @@
 //! come back unchanged.
 
 use std::io::Write;
-use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::ExitStatus;
 
 use anyhow::{bail, Context, Result};
 use xx_pkg::args::{self, AptArgs, Request};
@@ -80,15 +78,15 @@ fn run_for_target(program: &str, apt_args: &AptArgs, vars: &dyn Vars) -> Result<
         return Ok(Outcome::Success);
     }
     let is_linux = target.platform.os == "linux";
-    let runner = Runner {
-        debug: vars.non_empty("XX_DEBUG_APT").is_some(),
-    };
+    let runner = Runner::apt(vars.non_empty("XX_DEBUG_APT").is_some());
 
     if apt_args.command.is_none() {
         if !is_linux {
             return Ok(skip_non_linux(&target));
         }
-        return Ok(exit_like(runner.passthrough(program, &apt_args.args)?));
+        return Ok(Outcome::like_child(
+            runner.passthrough(program, &apt_args.args)?,
+        ));
     }
 
     let native_arch = runner.native_architecture()?;
@@ -115,8 +113,10 @@ fn run_for_target(program: &str, apt_args: &AptArgs, vars: &dyn Vars) -> Result<
     }
 
     let final_args = apt_args.with_packages(&rewritten);
-    eprintln!("{}", echo_line(program, &final_args));
-    Ok(exit_like(runner.passthrough(program, &final_args)?))
+    eprintln!("{}", system::echo_line(program, &final_args));
+    Ok(Outcome::like_child(
+        runner.passthrough(program, &final_args)?,
+    ))
 }
 
 /// Debian architectures Debian 12 and older release for MIPS (big-endian
@@ -274,52 +274,4 @@ fn serve_arch(target: &Target, root: &Path, arch: &str, native_arch: &str) -> Re
 fn skip_non_linux(target: &Target) -> Outcome {
     eprintln!("skipping packages installation on {}", target.platform.os);
     Outcome::Success
-}
-
-/// The command echo xx prints before running apt (`+ apt-get  install
-/// ...`, with xx's two spaces).
-fn echo_line(program: &str, args: &[String]) -> String {
-    if args.is_empty() {
-        format!("+ {program} ")
-    } else {
-        format!("+ {program}  {}", args.join(" "))
-    }
-}
-
-/// End as the child did: its exit code, or 128 + the signal that killed it.
-fn exit_like(status: ExitStatus) -> Outcome {
-    match (status.code(), status.signal()) {
-        (Some(0), _) => Outcome::Success,
-        (Some(code), _) => Outcome::Exit(u8::try_from(code).unwrap_or(1)),
-        (None, Some(signal)) => Outcome::Exit(u8::try_from(128 + signal).unwrap_or(1)),
-        (None, None) => Outcome::Exit(1),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn echo_matches_xx() {
-        let args = vec!["install".to_string(), "-y".to_string()];
-        assert_eq!(echo_line("apt-get", &args), "+ apt-get  install -y");
-        assert_eq!(echo_line("apt", &[]), "+ apt ");
-    }
-
-    #[test]
-    fn child_status_passes_through() {
-        assert!(matches!(
-            exit_like(ExitStatus::from_raw(0)),
-            Outcome::Success
-        ));
-        assert!(matches!(
-            exit_like(ExitStatus::from_raw(100 << 8)),
-            Outcome::Exit(100)
-        ));
-        assert!(matches!(
-            exit_like(ExitStatus::from_raw(9)),
-            Outcome::Exit(137)
-        ));
-    }
 }

@@ -1,5 +1,6 @@
 //! The tools of the multicall binary, one module each.
 
+pub mod apk;
 pub mod apt;
 pub mod cargo;
 pub mod cc;
