@@ -7,10 +7,14 @@
 //!   that root (overlayfs) with `xx` and its tool links installed, in which
 //!   [`Sandbox::run`] runs shell scripts under `chroot`.
 //! * [`qemu_run`] runs a target binary from a sandbox under qemu-user.
+//! * [`make_alpine_fixture`] makes a sandbox look like an Alpine build
+//!   stage, with a stand-in `apk` and a local repository (Alpine's cannot
+//!   be reached from here).
 //!
 //! Everything here needs root (mount, chroot) and, on the host, the Debian
 //! packages `debootstrap` and `qemu-user` (plus `coreutils` for `chroot`).
 
+mod alpine;
 mod debian_root;
 pub mod docker;
 mod mirror;
@@ -20,6 +24,7 @@ mod qemu;
 mod sandbox;
 mod workspace;
 
+pub use alpine::{alpine_sandbox, make_alpine_fixture, ALPINE_FIXTURE_REPO};
 pub use debian_root::{DebianRoot, ROOT_PACKAGES, SUITE};
 pub use mirror::{debian_mirror, DEFAULT_MIRROR};
 pub use platforms::qemu_suffix;

@@ -26,16 +26,39 @@ pub fn xx_binary() -> Result<PathBuf> {
 }
 
 fn locate_or_build() -> Result<PathBuf> {
-    if let Some(prebuilt) = std::env::var_os("XX_BIN").filter(|v| !v.is_empty()) {
+    prebuilt_or_build("XX_BIN", "xx", "xx")
+}
+
+/// The `fixture-apk` binary, the Alpine fixture's stand-in for apk (see
+/// [`crate::make_alpine_fixture`]).
+///
+/// `XX_E2E_FIXTURE_APK` names a prebuilt binary; otherwise
+/// `cargo build -p xx-e2e --bin fixture-apk` runs once per test process
+/// and the debug binary is returned.
+pub(crate) fn fixture_apk_binary() -> Result<PathBuf> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            prebuilt_or_build("XX_E2E_FIXTURE_APK", "xx-e2e", "fixture-apk")
+                .map_err(|err| format!("{err:#}"))
+        })
+        .clone()
+        .map_err(|err| anyhow!(err))
+}
+
+/// The file the environment variable `variable` names, or the debug build
+/// of `bin` from `package`.
+fn prebuilt_or_build(variable: &str, package: &str, bin: &str) -> Result<PathBuf> {
+    if let Some(prebuilt) = std::env::var_os(variable).filter(|v| !v.is_empty()) {
         let path = PathBuf::from(prebuilt);
         if !path.is_file() {
-            return Err(anyhow!("XX_BIN={} is not a file", path.display()));
+            return Err(anyhow!("{variable}={} is not a file", path.display()));
         }
         return Ok(path);
     }
     let root = workspace_root();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = duct::cmd(&cargo, ["build", "--quiet", "-p", "xx", "--bin", "xx"])
+    let output = duct::cmd(&cargo, ["build", "--quiet", "-p", package, "--bin", bin])
         .dir(&root)
         .stdout_capture()
         .stderr_capture()
@@ -44,17 +67,17 @@ fn locate_or_build() -> Result<PathBuf> {
         .map_err(|err| anyhow!("cannot run {}: {err}", cargo.to_string_lossy()))?;
     if !output.status.success() {
         return Err(anyhow!(
-            "`cargo build -p xx --bin xx` failed ({}):\n{}",
+            "`cargo build -p {package} --bin {bin}` failed ({}):\n{}",
             output.status,
             String::from_utf8_lossy(&output.stderr)
         ));
     }
     let target_dir =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let binary = target_dir.join("debug").join("xx");
+    let binary = target_dir.join("debug").join(bin);
     if !binary.is_file() {
         return Err(anyhow!(
-            "cargo built xx but {} does not exist",
+            "cargo built {bin} but {} does not exist",
             binary.display()
         ));
     }
