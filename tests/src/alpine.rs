@@ -238,6 +238,108 @@ pub fn make_alpine_fixture(sandbox: &Sandbox) -> Result<()> {
     Ok(())
 }
 
+/// A target whose fixture C runtime can be made real from Debian's packages.
+struct RealMusl {
+    /// The platform, as `TARGETPLATFORM`.
+    platform: &'static str,
+    /// Debian's architecture.
+    debian_arch: &'static str,
+    /// Debian's multiarch folder of its glibc packages (libgcc).
+    gnu_multiarch: &'static str,
+    /// Debian's multiarch folder of its musl packages.
+    musl_multiarch: &'static str,
+    /// Alpine's architecture (the repository folder).
+    alpine_arch: &'static str,
+    /// Alpine's triple (the GCC folder in the target root).
+    alpine_triple: &'static str,
+    /// musl's dynamic loader in `/lib`.
+    loader: &'static str,
+}
+
+const REAL_MUSL: &[RealMusl] = &[
+    RealMusl {
+        platform: "linux/arm64",
+        debian_arch: "arm64",
+        gnu_multiarch: "aarch64-linux-gnu",
+        musl_multiarch: "aarch64-linux-musl",
+        alpine_arch: "aarch64",
+        alpine_triple: "aarch64-alpine-linux-musl",
+        loader: "ld-musl-aarch64.so.1",
+    },
+    RealMusl {
+        platform: "linux/arm/v7",
+        debian_arch: "armhf",
+        gnu_multiarch: "arm-linux-gnueabihf",
+        musl_multiarch: "arm-linux-musleabihf",
+        alpine_arch: "armv7",
+        alpine_triple: "armv7-alpine-linux-musleabihf",
+        loader: "ld-musl-armhf.so.1",
+    },
+];
+
+/// Make the fixture's `musl`, `musl-dev` and `gcc` packages for `platform`
+/// real: Debian's musl 1.2.3 (`musl`, `musl-dev`) and GCC 12 runtime
+/// (`libgcc-12-dev`, `libgcc-s1`), downloaded with apt in the sandbox and
+/// repacked in Alpine's layout (`/lib/ld-musl-<arch>.so.1`, headers and
+/// crt files in `/usr/include` and `/usr/lib`, libgcc in
+/// `/usr/lib/gcc/<alpine triple>/12`). A C program built against a target
+/// root holding them is a real musl program. Only `linux/arm64` and
+/// `linux/arm/v7` are offered.
+pub fn use_real_musl(sandbox: &Sandbox, platform: &str) -> Result<()> {
+    let Some(target) = REAL_MUSL.iter().find(|target| target.platform == platform) else {
+        bail!("no real musl for {platform} in the Alpine fixture");
+    };
+    let RealMusl {
+        debian_arch: deb,
+        gnu_multiarch: gnu,
+        musl_multiarch: musl,
+        alpine_triple: triple,
+        loader,
+        ..
+    } = target;
+    let work = "/tmp/real-musl";
+    sandbox
+        .run_ok(&format!(
+            "dpkg --add-architecture {deb}
+apt-get update -qq
+rm -rf {work} && mkdir -p {work}/x && cd {work}
+apt-get download -qq musl:{deb} musl-dev:{deb} libgcc-12-dev:{deb} libgcc-s1:{deb}
+for deb in *.deb; do dpkg-deb -x $deb x; done
+P={work}/pkg
+mkdir -p $P/musl/lib $P/musl-dev/usr/include $P/musl-dev/usr/lib $P/gcc/usr/lib/gcc/{triple}/12
+cp x/lib/{musl}/libc.so $P/musl/lib/{loader}
+cp -a x/usr/include/{musl}/. $P/musl-dev/usr/include/
+cp -a x/usr/lib/{musl}/. $P/musl-dev/usr/lib/
+rm -f $P/musl-dev/usr/lib/musl-gcc.specs
+ln -s ../../lib/{loader} $P/musl-dev/usr/lib/libc.so
+G=x/usr/lib/gcc/{gnu}/12
+cp $G/crtbegin.o $G/crtbeginS.o $G/crtbeginT.o $G/crtend.o $G/crtendS.o $G/libgcc.a $G/libgcc_eh.a $P/gcc/usr/lib/gcc/{triple}/12/
+cp x/lib/{gnu}/libgcc_s.so.1 $P/gcc/usr/lib/
+ln -s libgcc_s.so.1 $P/gcc/usr/lib/libgcc_s.so"
+        ))
+        .with_context(|| format!("cannot repack Debian's musl for {platform}"))?;
+    let arch_dir = host_path(sandbox.path(), ALPINE_FIXTURE_REPO)?.join(target.alpine_arch);
+    let index_path = arch_dir.join("APKINDEX");
+    let index = fs::read_to_string(&index_path)
+        .with_context(|| format!("cannot read {}", index_path.display()))?;
+    for name in ["musl", "musl-dev", "gcc"] {
+        let version = index_version(&index, name)
+            .with_context(|| format!("{name} is not in {}", index_path.display()))?;
+        let stage = host_path(sandbox.path(), &format!("{work}/pkg/{name}"))?;
+        repository::make_archive(&stage, &arch_dir.join(format!("{name}-{version}.apk")))?;
+    }
+    Ok(())
+}
+
+/// The version of package `name` in an `APKINDEX`.
+fn index_version<'a>(index: &'a str, name: &str) -> Option<&'a str> {
+    index.split("\n\n").find_map(|block| {
+        let mut lines = block.lines();
+        (lines.next()? == format!("P:{name}")).then_some(())?;
+        lines.find_map(|line| line.strip_prefix("V:"))
+    })
+}
+
 /// The host path of `path` (absolute, inside the chroot) in the sandbox
 /// whose root is `root`, refusing paths whose existing components are
 /// links (they would resolve on the host, not in the chroot).
@@ -264,6 +366,14 @@ fn host_path(root: &Path, path: &str) -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn versions_come_from_the_package_block() {
+        let index = "P:musl\nV:1.2.5-r0\nA:aarch64\n\nP:musl-dev\nV:1.2.5-r1\nD:musl\n\n";
+        assert_eq!(index_version(index, "musl"), Some("1.2.5-r0"));
+        assert_eq!(index_version(index, "musl-dev"), Some("1.2.5-r1"));
+        assert_eq!(index_version(index, "gcc"), None);
+    }
 
     #[test]
     fn native_database_lists_the_base_packages_sorted() {

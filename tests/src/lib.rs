@@ -24,10 +24,10 @@ mod qemu;
 mod sandbox;
 mod workspace;
 
-pub use alpine::{alpine_sandbox, make_alpine_fixture, ALPINE_FIXTURE_REPO};
+pub use alpine::{alpine_sandbox, make_alpine_fixture, use_real_musl, ALPINE_FIXTURE_REPO};
 pub use debian_root::{DebianRoot, ROOT_PACKAGES, SUITE};
 pub use mirror::{debian_mirror, DEFAULT_MIRROR};
 pub use platforms::qemu_suffix;
-pub use qemu::qemu_run;
+pub use qemu::{qemu_run, qemu_run_in_sysroot};
 pub use sandbox::Sandbox;
 pub use workspace::{workspace_root, xx_binary};

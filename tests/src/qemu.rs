@@ -15,6 +15,18 @@ pub fn qemu_run(
     binary_in_root: &str,
     args: &[&str],
 ) -> Result<Output> {
+    qemu_run_in_sysroot(sandbox, qemu_suffix, "/", binary_in_root, args)
+}
+
+/// [`qemu_run`] with the target's libraries taken from `sysroot_in_root`, a
+/// folder inside the sandbox (Alpine's `/aarch64-alpine-linux-musl`).
+pub fn qemu_run_in_sysroot(
+    sandbox: &Sandbox,
+    qemu_suffix: &str,
+    sysroot_in_root: &str,
+    binary_in_root: &str,
+    args: &[&str],
+) -> Result<Output> {
     if qemu_suffix.is_empty()
         || !qemu_suffix
             .chars()
@@ -25,9 +37,10 @@ pub fn qemu_run(
     let qemu = format!("qemu-{qemu_suffix}");
     let root = sandbox.path();
     let binary = root.join(binary_in_root.trim_start_matches('/'));
+    let sysroot = root.join(sysroot_in_root.trim_start_matches('/'));
     let mut argv = vec![
         "-L".to_string(),
-        root.display().to_string(),
+        sysroot.display().to_string(),
         binary.display().to_string(),
     ];
     argv.extend(args.iter().map(|arg| arg.to_string()));

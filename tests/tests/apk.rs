@@ -11,11 +11,14 @@
 //! with it: the target root it makes, the exact apk command lines (the
 //! stand-in logs them), which architecture's files land where, the links it
 //! makes, and xx-cargo installing the Rust standard library through it.
+//! For arm64 and arm/v7 the fixture's C runtime can be made of Debian's
+//! real musl and GCC runtime (`xx_e2e::use_real_musl`): a C hello built
+//! with xx-clang against the target root runs under qemu-user.
 
 use std::process::Output;
 
 use anyhow::{ensure, Result};
-use xx_e2e::{alpine_sandbox, Sandbox};
+use xx_e2e::{alpine_sandbox, qemu_run_in_sysroot, qemu_suffix, use_real_musl, Sandbox};
 
 /// Where the stand-in apk logs its command lines.
 const APK_LOG: &str = "/var/log/fixture-apk.log";
@@ -291,5 +294,43 @@ fn xx_cargo_installs_rust_stdlib_through_xx_apk() -> Result<()> {
         "rust-stdlib not installed through xx-apk: {calls:?}"
     );
     sandbox.run_ok("test -f /usr/lib/rustlib/aarch64-alpine-linux-musl/lib/libstd-fixture.rlib")?;
+    Ok(())
+}
+
+/// C for Alpine for real: with the fixture's C runtime made of Debian's
+/// musl and GCC runtime (`use_real_musl`), `xx-apk add xx-c-essentials`
+/// fills the target root and xx-clang builds a dynamic and a static hello
+/// against it that xx-verify accepts and that run under qemu-user with the
+/// target root as their library root.
+#[test]
+fn c_hello_against_the_target_root_runs_under_qemu() -> Result<()> {
+    let sandbox = alpine_sandbox("apk-c")?;
+    sandbox.run_ok(
+        "printf '#include <stdio.h>\\nint main(void) { printf(\"hello from musl\\\\n\"); return 0; }\\n' >/tmp/hello.c",
+    )?;
+    for (platform, root) in [
+        ("linux/arm64", "/aarch64-alpine-linux-musl"),
+        ("linux/arm/v7", "/armv7-alpine-linux-musleabihf"),
+    ] {
+        use_real_musl(&sandbox, platform)?;
+        let env = format!("TARGETPLATFORM={platform}");
+        sandbox.run_ok(&format!("{env} xx-apk add xx-c-essentials"))?;
+        let out = format!("/tmp/hello-{}", platform.replace('/', "-"));
+        sandbox.run_ok(&format!(
+            "{env} xx-clang -o {out} /tmp/hello.c && {env} xx-verify {out}\n\
+             {env} xx-clang -static -o {out}-static /tmp/hello.c && {env} xx-verify --static {out}-static"
+        ))?;
+        let qemu = qemu_suffix(platform)?;
+        for binary in [out.clone(), format!("{out}-static")] {
+            let ran = qemu_run_in_sysroot(&sandbox, qemu, root, &binary, &[])?;
+            ensure!(
+                ran.status.success() && stdout(&ran) == "hello from musl\n",
+                "{binary} under qemu-{qemu}: {:?} {}{}",
+                ran.status,
+                stdout(&ran),
+                stderr(&ran)
+            );
+        }
+    }
     Ok(())
 }

@@ -74,7 +74,7 @@ fn stage_files(package: &FixturePackage, stage: &Path) -> Result<()> {
 
 /// `tar` the staged files (top-level folders, recursively, so that the
 /// archive lists the folders too) reproducibly into `archive`.
-fn make_archive(stage: &Path, archive: &Path) -> Result<()> {
+pub(super) fn make_archive(stage: &Path, archive: &Path) -> Result<()> {
     let mut tops: Vec<String> = fs::read_dir(stage)
         .with_context(|| format!("cannot read {}", stage.display()))?
         .map(|entry| entry.map(|e| e.file_name().to_string_lossy().into_owned()))
