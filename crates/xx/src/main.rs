@@ -35,6 +35,11 @@ enum Cli {
         #[arg(long, default_value = "/usr/local/bin")]
         dir: PathBuf,
     },
+    /// Lint a Dockerfile: stages that run under emulation (XX001), builds
+    /// on $BUILDPLATFORM without a target (XX002), xx tools used before
+    /// ARG TARGETPLATFORM (XX003). Exits 1 with findings, 2 when the file
+    /// cannot be read.
+    Lint(cmd::lint::Args),
     /// Run a tool: `xx info triple` is `xx-info triple`.
     #[command(external_subcommand)]
     Tool(Vec<OsString>),
@@ -75,6 +80,13 @@ fn run_xx() -> Outcome {
             }
             Err(err) => Outcome::fail(format!("{err:#}")),
         },
+        Cli::Lint(args) => {
+            let stdout = std::io::stdout();
+            match cmd::lint::run(&args, &mut stdout.lock()) {
+                Ok(outcome) => outcome,
+                Err(err) => Outcome::fail(format!("xx lint: {err:#}")),
+            }
+        }
         Cli::Tool(mut argv) => {
             let name = argv.remove(0).to_string_lossy().into_owned();
             run_tool(&name, argv)

@@ -7,4 +7,5 @@ pub mod cc;
 pub mod go;
 pub mod info;
 pub mod links;
+pub mod lint;
 pub mod verify;

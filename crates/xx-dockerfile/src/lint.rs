@@ -1,0 +1,483 @@
+//! The lint: which stages of a build run under emulation, which builds on
+//! the build machine miss the target, and which xx tools run before the
+//! stage declares the target.
+//!
+//! Only the stages a build needs are read (the last stage, or `--target`,
+//! and what it is based on, copies from or mounts).
+
+use serde::Serialize;
+
+use crate::shell::{self, Command};
+use crate::stages::{Dockerfile, Stage, StagePlatform};
+
+/// What a rule finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Slow but correct: emulation.
+    Warning,
+    /// Wrong output: binaries for the wrong platform.
+    Error,
+}
+
+/// One rule of the lint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// `XX001`.
+    pub code: &'static str,
+    /// How bad a finding is.
+    pub severity: Severity,
+    /// One line for `--help` and the docs.
+    pub summary: &'static str,
+}
+
+/// A stage on the target platform runs `RUN` steps.
+pub const EMULATED_RUN: Rule = Rule {
+    code: "XX001",
+    severity: Severity::Warning,
+    summary: "a stage on the target platform runs RUN steps: they execute under emulation for other architectures",
+};
+
+/// A compiler on the build machine builds for the build machine.
+pub const BUILDS_FOR_BUILD_MACHINE: Rule = Rule {
+    code: "XX002",
+    severity: Severity::Error,
+    summary:
+        "a stage on $BUILDPLATFORM compiles without a target: the result is for the build machine",
+};
+
+/// An xx tool runs before the stage declares the target.
+pub const XX_BEFORE_TARGET: Rule = Rule {
+    code: "XX003",
+    severity: Severity::Error,
+    summary: "an xx tool runs before ARG TARGETPLATFORM in its stage: it sees no target",
+};
+
+/// Every rule, in code order.
+pub const RULES: &[Rule] = &[EMULATED_RUN, BUILDS_FOR_BUILD_MACHINE, XX_BEFORE_TARGET];
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The rule's code.
+    pub code: &'static str,
+    /// The rule's severity.
+    pub severity: Severity,
+    /// 1-based line of the instruction.
+    pub line: usize,
+    /// The stage (`build`, or `#2` when unnamed).
+    pub stage: String,
+    /// What was found.
+    pub message: String,
+    /// What to do about it.
+    pub hint: String,
+}
+
+impl Finding {
+    fn new(rule: Rule, stage: &Stage, line: usize, message: String, hint: String) -> Finding {
+        Finding {
+            code: rule.code,
+            severity: rule.severity,
+            line,
+            stage: stage.label(),
+            message,
+            hint,
+        }
+    }
+}
+
+/// Variables that tell xx tools the target.
+const TARGET_VARIABLES: &[&str] = &[
+    "TARGETPLATFORM",
+    "TARGETOS",
+    "TARGETARCH",
+    "TARGETVARIANT",
+    "TARGETPAIR",
+];
+
+/// The xx tools.
+const XX_TOOLS: &[&str] = &[
+    "xx-info",
+    "xx-verify",
+    "xx-apt",
+    "xx-apt-get",
+    "xx-apk",
+    "xx-clang",
+    "xx-clang++",
+    "xx-cc",
+    "xx-c++",
+    "xx-cargo",
+    "xx-go",
+    "xx-windres",
+];
+
+/// A compiler invocation that builds for the machine it runs on, and the
+/// xx tool to use instead.
+struct NativeBuild {
+    what: String,
+    instead: &'static str,
+}
+
+/// Lint the stages a build of `target` (the last stage when `None`)
+/// needs. `None` when `target` names no stage.
+pub fn lint(file: &Dockerfile, target: Option<&str>) -> Option<Vec<Finding>> {
+    let mut findings = Vec::new();
+    for index in file.needed(target)? {
+        let stage = &file.stages[index];
+        match file.effective_platform(stage) {
+            StagePlatform::Target => findings.extend(emulated_runs(stage)),
+            StagePlatform::Build => findings.extend(native_builds(file, stage)),
+            StagePlatform::Other(_) => {}
+        }
+        findings.extend(xx_before_target(file, stage));
+    }
+    findings.retain(|finding| !is_ignored(file, finding));
+    findings.sort_by_key(|finding| finding.line);
+    Some(findings)
+}
+
+/// Whether an `# xx-lint ignore=` comment above the finding's instruction
+/// names its rule.
+fn is_ignored(file: &Dockerfile, finding: &Finding) -> bool {
+    file.stages
+        .iter()
+        .flat_map(|stage| std::iter::once(&stage.from).chain(&stage.instructions))
+        .find(|instruction| instruction.line == finding.line)
+        .is_some_and(|instruction| instruction.ignored.iter().any(|code| code == finding.code))
+}
+
+/// XX001 for a stage on the target platform.
+fn emulated_runs(stage: &Stage) -> Option<Finding> {
+    let runs: Vec<usize> = stage.runs().map(|run| run.line).collect();
+    if runs.is_empty() {
+        return None;
+    }
+    let lines = runs
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let compilers: Vec<&'static str> = {
+        let mut tools: Vec<&'static str> = stage
+            .runs()
+            .flat_map(|run| shell::commands(&run.script()))
+            .filter_map(|command| compiler_of(&command).map(|(_, instead)| instead))
+            .collect();
+        tools.sort_unstable();
+        tools.dedup();
+        tools
+    };
+    let hint = if compilers.is_empty() {
+        "nothing in it compiles: if it only installs what the final image needs, emulation is the price of installing for the target".to_string()
+    } else {
+        format!(
+            "it compiles: run it natively with FROM --platform=$BUILDPLATFORM, COPY --from=xx / /, ARG TARGETPLATFORM, and cross-compile with {}",
+            compilers.join(", ")
+        )
+    };
+    Some(Finding::new(
+        EMULATED_RUN,
+        stage,
+        stage.from.line,
+        format!(
+            "stage {} runs on the target platform: RUN at line{} {lines} execute{} under emulation when building for another architecture",
+            stage.label(),
+            if runs.len() == 1 { "" } else { "s" },
+            if runs.len() == 1 { "s" } else { "" },
+        ),
+        hint,
+    ))
+}
+
+/// XX002 for a stage on the build machine.
+fn native_builds(file: &Dockerfile, stage: &Stage) -> Vec<Finding> {
+    let mut stage_env = inherited_env_names(file, stage);
+    let mut findings = Vec::new();
+    for run in &stage.instructions {
+        if run.keyword == "ENV" {
+            stage_env.extend(declared_names(&run.args));
+        }
+        if run.keyword != "RUN" {
+            continue;
+        }
+        let script = run.script();
+        for command in shell::commands(&script) {
+            let Some(build) = native_build(&command, &script, &stage_env) else {
+                continue;
+            };
+            findings.push(Finding::new(
+                BUILDS_FOR_BUILD_MACHINE,
+                stage,
+                run.line,
+                format!(
+                    "`{}` in stage {}, which runs on $BUILDPLATFORM, builds for the build machine, not the target",
+                    build.what,
+                    stage.label()
+                ),
+                format!(
+                    "use {} (after ARG TARGETPLATFORM); if a build-machine tool is meant, add `# xx-lint ignore={}` above the RUN",
+                    build.instead, BUILDS_FOR_BUILD_MACHINE.code
+                ),
+            ));
+        }
+    }
+    findings
+}
+
+/// The compiler `command` runs, as (`go build`, `xx-go`), if it is one.
+fn compiler_of(command: &Command) -> Option<(String, &'static str)> {
+    let program = command.program();
+    let first = command.args().first().map(String::as_str).unwrap_or("");
+    match program {
+        "go" if matches!(first, "build" | "install") => Some((format!("go {first}"), "xx-go")),
+        "cargo" if matches!(first, "build" | "install" | "rustc") => {
+            Some((format!("cargo {first}"), "xx-cargo"))
+        }
+        "gcc" | "cc" | "clang" if compiles_sources(command) => {
+            Some((program.to_string(), "xx-clang"))
+        }
+        "g++" | "c++" | "clang++" if compiles_sources(command) => {
+            Some((program.to_string(), "xx-clang++"))
+        }
+        _ => None,
+    }
+}
+
+/// Whether a C compiler command line produces something (`-o`, `-c` or a
+/// source file), as opposed to `gcc --version`.
+fn compiles_sources(command: &Command) -> bool {
+    const SOURCES: &[&str] = &[".c", ".cc", ".cpp", ".cxx", ".o", ".s", ".S"];
+    command
+        .args()
+        .iter()
+        .any(|arg| arg == "-o" || arg == "-c" || SOURCES.iter().any(|ext| arg.ends_with(ext)))
+}
+
+/// A compiler run for the build machine: no xx tool, no target option, no
+/// target variable in the command, the script or the stage's `ENV`.
+fn native_build(command: &Command, script: &str, stage_env: &[String]) -> Option<NativeBuild> {
+    let (what, instead) = compiler_of(command)?;
+    let sets = |name: &str| {
+        command.assigns(name)
+            || script.contains(&format!("{name}="))
+            || stage_env.iter().any(|env| env == name)
+    };
+    let targeted = match instead {
+        "xx-go" => sets("GOARCH"),
+        "xx-cargo" => {
+            sets("CARGO_BUILD_TARGET")
+                || command
+                    .args()
+                    .iter()
+                    .any(|arg| arg == "--target" || arg.starts_with("--target="))
+        }
+        _ => command
+            .args()
+            .iter()
+            .any(|arg| arg == "-target" || arg == "--target" || arg.starts_with("--target=")),
+    };
+    (!targeted).then_some(NativeBuild { what, instead })
+}
+
+/// XX003 for any stage.
+fn xx_before_target(file: &Dockerfile, stage: &Stage) -> Vec<Finding> {
+    let mut declared = inherited_env_names(file, stage)
+        .iter()
+        .any(|name| TARGET_VARIABLES.contains(&name.as_str()));
+    let mut findings = Vec::new();
+    for instruction in &stage.instructions {
+        match instruction.keyword.as_str() {
+            "ARG" | "ENV" => {
+                declared |= declared_names(&instruction.args)
+                    .iter()
+                    .any(|name| TARGET_VARIABLES.contains(&name.as_str()));
+            }
+            "RUN" if !declared => {
+                if let Some(tool) = first_xx_tool(&instruction.script()) {
+                    findings.push(Finding::new(
+                        XX_BEFORE_TARGET,
+                        stage,
+                        instruction.line,
+                        format!(
+                            "{tool} runs before ARG TARGETPLATFORM in stage {}: it sees no target and works for the build machine",
+                            stage.label()
+                        ),
+                        "declare ARG TARGETPLATFORM in the stage before the first RUN that uses an xx tool".to_string(),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    findings
+}
+
+/// The first xx tool named as a word in `script` (a command, or inside
+/// `$(...)`).
+fn first_xx_tool(script: &str) -> Option<&'static str> {
+    let is_boundary =
+        |c: Option<char>| c.is_none_or(|c| c.is_whitespace() || "();&|`\"'/=".contains(c));
+    let mut best: Option<(usize, &'static str)> = None;
+    for tool in XX_TOOLS {
+        let mut from = 0;
+        while let Some(at) = script[from..].find(tool) {
+            let start = from + at;
+            let end = start + tool.len();
+            from = end;
+            if is_boundary(script[..start].chars().next_back())
+                && is_boundary(script[end..].chars().next())
+                && best.is_none_or(|(first, _)| start < first)
+            {
+                best = Some((start, tool));
+            }
+        }
+    }
+    best.map(|(_, tool)| tool)
+}
+
+/// Names set by `ENV` in the stages a stage is based on (they reach it;
+/// their `ARG`s do not).
+fn inherited_env_names(file: &Dockerfile, stage: &Stage) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut current = file.parent(stage);
+    while let Some(parent) = current {
+        for instruction in &parent.instructions {
+            if instruction.keyword == "ENV" {
+                names.extend(declared_names(&instruction.args));
+            }
+        }
+        current = file.parent(parent);
+    }
+    names
+}
+
+/// The names an `ARG` or `ENV` declares: `A`, `A=1 B=2`, or the legacy
+/// `ENV A value with spaces` (one name).
+fn declared_names(args: &str) -> Vec<String> {
+    let words: Vec<&str> = args.split_whitespace().collect();
+    match words.first() {
+        None => Vec::new(),
+        Some(first) if !first.contains('=') => vec![first.to_string()],
+        Some(_) => words
+            .iter()
+            .map(|word| word.split_once('=').map_or(*word, |(name, _)| name))
+            .map(str::to_string)
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn findings(text: &str) -> Vec<(&'static str, usize)> {
+        let file = Dockerfile::parse(text).unwrap();
+        lint(&file, None)
+            .unwrap()
+            .iter()
+            .map(|finding| (finding.code, finding.line))
+            .collect()
+    }
+
+    #[test]
+    fn a_clean_xx_dockerfile_has_no_findings() {
+        let text = "FROM --platform=$BUILDPLATFORM tonistiigi/xx AS xx\n\
+            FROM --platform=$BUILDPLATFORM golang:1.22 AS build\n\
+            COPY --from=xx / /\n\
+            RUN apt-get update && apt-get install -y clang lld\n\
+            ARG TARGETPLATFORM\n\
+            RUN xx-apt-get install -y gcc libc6-dev\n\
+            RUN xx-go build -o /out/app . && xx-verify /out/app\n\
+            FROM scratch\n\
+            COPY --from=build /out/app /app\n";
+        assert_eq!(findings(text), []);
+    }
+
+    #[test]
+    fn emulated_stages_are_reported_once_with_their_runs() {
+        let file = Dockerfile::parse(
+            "FROM golang:1.22 AS build\nRUN go mod download\nRUN go build -o /app .\n\
+             FROM alpine AS unused\nRUN make\n\
+             FROM debian:bookworm\nRUN apt-get update\nCOPY --from=build /app /app\n",
+        )
+        .unwrap();
+        let found = lint(&file, None).unwrap();
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].code, "XX001");
+        assert_eq!(found[0].line, 1);
+        assert_eq!(
+            found[0].message,
+            "stage build runs on the target platform: RUN at lines 2, 3 execute under emulation when building for another architecture"
+        );
+        assert!(
+            found[0].hint.contains("cross-compile with xx-go"),
+            "{}",
+            found[0].hint
+        );
+        assert_eq!(found[1].line, 6);
+        assert!(found[1].message.contains("RUN at line 7 executes"));
+        assert!(found[1].hint.starts_with("nothing in it compiles"));
+        // The unused stage is not built, so not linted; as the target it is.
+        assert_eq!(lint(&file, Some("unused")).unwrap()[0].line, 4);
+        assert!(lint(&file, Some("missing")).is_none());
+    }
+
+    #[test]
+    fn native_compilers_on_the_build_platform_are_errors() {
+        let text = "FROM --platform=$BUILDPLATFORM rust AS build\n\
+            RUN cargo build --release\n\
+            RUN cargo build --target aarch64-unknown-linux-gnu\n\
+            RUN GOARCH=arm64 go build . && go build -o x .\n\
+            RUN gcc --version && gcc -o hello hello.c\n\
+            RUN clang --target=aarch64-linux-gnu -o h h.c\n\
+            ENV CARGO_BUILD_TARGET=x\n\
+            RUN cargo build\n\
+            FROM --platform=$BUILDPLATFORM rust AS tool\n\
+            # xx-lint ignore=XX002\n\
+            RUN cargo install --path .\n\
+            FROM scratch\n\
+            COPY --from=build /a /a\n\
+            COPY --from=tool /b /b\n";
+        // GOARCH in the script counts for the whole RUN.
+        assert_eq!(findings(text), [("XX002", 2), ("XX002", 5)]);
+    }
+
+    #[test]
+    fn xx_tools_need_the_target_declared_first() {
+        let text = "FROM --platform=$BUILDPLATFORM debian AS base\n\
+            COPY --from=xx / /\n\
+            RUN xx-apt-get install -y libssl-dev\n\
+            RUN mkdir -p /out/$(xx-info triple)\n\
+            ARG TARGETARCH\n\
+            RUN xx-apt-get install -y zlib1g-dev\n\
+            FROM base AS build\n\
+            RUN xx-cargo build\n\
+            FROM base AS build2\n\
+            ENV TARGETPLATFORM=linux/arm64\n\
+            RUN xx-go build\n\
+            FROM scratch\n\
+            COPY --from=build /a /a\n\
+            COPY --from=build2 /b /b\n";
+        // The ARG of `base` does not reach `build`; an ENV does.
+        assert_eq!(findings(text), [("XX003", 3), ("XX003", 4), ("XX003", 8)]);
+    }
+
+    #[test]
+    fn tool_names_are_found_as_words_only() {
+        assert_eq!(first_xx_tool("a && xx-clang++ -o x"), Some("xx-clang++"));
+        assert_eq!(
+            first_xx_tool("cp \"$(xx-cargo --print-target-triple)\""),
+            Some("xx-cargo")
+        );
+        assert_eq!(first_xx_tool("/usr/bin/xx-info"), Some("xx-info"));
+        assert_eq!(first_xx_tool("echo my-xx-info-file"), None);
+        assert_eq!(first_xx_tool("xx-go build && xx-verify a"), Some("xx-go"));
+    }
+
+    #[test]
+    fn declared_names_of_arg_and_env() {
+        assert_eq!(declared_names("TARGETPLATFORM"), ["TARGETPLATFORM"]);
+        assert_eq!(declared_names("A=1 B=\"x\""), ["A", "B"]);
+        assert_eq!(declared_names("GOARCH arm64"), ["GOARCH"]);
+    }
+}

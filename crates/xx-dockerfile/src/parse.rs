@@ -1,0 +1,304 @@
+//! Reading a Dockerfile into instructions: parser directives, comments,
+//! line continuations (with the `escape` directive's character) and
+//! here-documents, as BuildKit's Dockerfile frontend reads them.
+
+use crate::error::ParseError;
+
+/// One instruction, its continuation lines joined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instruction {
+    /// 1-based line of the instruction's first line.
+    pub line: usize,
+    /// The keyword in upper case (`FROM`, `RUN`, ...).
+    pub keyword: String,
+    /// Leading `--name=value` flags (`--platform=...`, `--from=...`,
+    /// `--mount=...`); a flag without `=` has an empty value.
+    pub flags: Vec<(String, String)>,
+    /// Everything after the flags, continuation lines joined with a space.
+    pub args: String,
+    /// Bodies of here-documents (`RUN <<EOF`), in order.
+    pub heredocs: Vec<String>,
+    /// Rule codes named by `# xx-lint ignore=CODE[,CODE]` comments right
+    /// above the instruction.
+    pub ignored: Vec<String>,
+}
+
+impl Instruction {
+    /// The value of flag `name` (without the leading `--`), if given.
+    pub fn flag(&self, name: &str) -> Option<&str> {
+        self.flags
+            .iter()
+            .find(|(flag, _)| flag == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The shell text the instruction runs: its arguments and, for
+    /// here-documents, their bodies.
+    pub fn script(&self) -> String {
+        let mut script = self.args.clone();
+        for body in &self.heredocs {
+            script.push('\n');
+            script.push_str(body);
+        }
+        script
+    }
+}
+
+/// Instructions whose leading `--flags` are flags, not arguments.
+const FLAGGED: &[&str] = &["FROM", "RUN", "COPY", "ADD"];
+
+/// Instructions that may carry here-documents.
+const HEREDOC_KEYWORDS: &[&str] = &["RUN", "COPY", "ADD"];
+
+/// The comment that silences lint rules for the next instruction.
+const IGNORE_PRAGMA: &str = "xx-lint ignore=";
+
+/// Read `text` into its instructions.
+pub fn parse(text: &str) -> Result<Vec<Instruction>, ParseError> {
+    let lines: Vec<&str> = text.lines().collect();
+    let escape = escape_directive(&lines)?;
+    let mut instructions = Vec::new();
+    let mut ignored: Vec<String> = Vec::new();
+    let mut index = 0;
+    while index < lines.len() {
+        let trimmed = lines[index].trim();
+        if trimmed.is_empty() {
+            index += 1;
+            continue;
+        }
+        if let Some(comment) = trimmed.strip_prefix('#') {
+            if let Some(codes) = comment.trim().strip_prefix(IGNORE_PRAGMA) {
+                ignored.extend(
+                    codes
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|code| !code.is_empty())
+                        .map(str::to_string),
+                );
+            }
+            index += 1;
+            continue;
+        }
+        let start = index;
+        let mut joined = String::new();
+        loop {
+            let line = lines[index];
+            index += 1;
+            let content = line.trim_end();
+            match content.strip_suffix(escape) {
+                Some(head) => {
+                    joined.push_str(head);
+                    joined.push(' ');
+                    // Comment and empty lines inside a continuation are
+                    // dropped, as BuildKit does.
+                    while index < lines.len() {
+                        let next = lines[index].trim();
+                        if next.is_empty() || next.starts_with('#') {
+                            index += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    if index >= lines.len() {
+                        break;
+                    }
+                }
+                None => {
+                    joined.push_str(content);
+                    break;
+                }
+            }
+        }
+        let mut instruction = split_instruction(start + 1, &joined)?;
+        if HEREDOC_KEYWORDS.contains(&instruction.keyword.as_str()) {
+            for (word, strip_tabs) in heredoc_markers(&instruction.args) {
+                let mut body = Vec::new();
+                loop {
+                    let Some(line) = lines.get(index) else {
+                        return Err(ParseError::UnterminatedHeredoc {
+                            line: start + 1,
+                            word,
+                        });
+                    };
+                    index += 1;
+                    let line = if strip_tabs {
+                        line.trim_start_matches('\t')
+                    } else {
+                        line
+                    };
+                    if line == word {
+                        break;
+                    }
+                    body.push(line);
+                }
+                instruction.heredocs.push(body.join("\n"));
+            }
+        }
+        instruction.ignored = std::mem::take(&mut ignored);
+        instructions.push(instruction);
+    }
+    Ok(instructions)
+}
+
+/// The escape character set by a `# escape=` parser directive at the top
+/// of the file (`\` by default).
+fn escape_directive(lines: &[&str]) -> Result<char, ParseError> {
+    for (number, line) in lines.iter().enumerate() {
+        let Some(comment) = line.trim().strip_prefix('#') else {
+            break;
+        };
+        let Some((name, value)) = comment.split_once('=') else {
+            break;
+        };
+        let name = name.trim();
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            break;
+        }
+        if name.eq_ignore_ascii_case("escape") {
+            return match value.trim() {
+                "\\" => Ok('\\'),
+                "`" => Ok('`'),
+                other => Err(ParseError::BadEscape {
+                    line: number + 1,
+                    value: other.to_string(),
+                }),
+            };
+        }
+    }
+    Ok('\\')
+}
+
+/// Split `KEYWORD [--flag=value...] args`.
+fn split_instruction(line: usize, text: &str) -> Result<Instruction, ParseError> {
+    let text = text.trim();
+    let (keyword, mut rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+    if keyword.is_empty() || !keyword.chars().all(|c| c.is_ascii_alphabetic()) {
+        return Err(ParseError::BadInstruction {
+            line,
+            text: text.chars().take(60).collect(),
+        });
+    }
+    let keyword = keyword.to_ascii_uppercase();
+    let mut flags = Vec::new();
+    if FLAGGED.contains(&keyword.as_str()) {
+        loop {
+            rest = rest.trim_start();
+            let Some(flag) = rest.strip_prefix("--") else {
+                break;
+            };
+            let end = flag.find(char::is_whitespace).unwrap_or(flag.len());
+            let (name, value) = flag[..end].split_once('=').unwrap_or((&flag[..end], ""));
+            flags.push((name.to_string(), value.to_string()));
+            rest = &flag[end..];
+        }
+    }
+    Ok(Instruction {
+        line,
+        keyword,
+        flags,
+        args: rest.trim().to_string(),
+        heredocs: Vec::new(),
+        ignored: Vec::new(),
+    })
+}
+
+/// Here-document markers in an instruction's arguments: `<<WORD`,
+/// `<<-WORD`, `<<"WORD"`, `<<'WORD'`, with whether leading tabs are
+/// stripped (`<<-`).
+fn heredoc_markers(args: &str) -> Vec<(String, bool)> {
+    let mut markers = Vec::new();
+    let mut rest = args;
+    while let Some(at) = rest.find("<<") {
+        rest = &rest[at + 2..];
+        let strip_tabs = rest.starts_with('-');
+        let word_start = if strip_tabs { &rest[1..] } else { rest };
+        let unquoted = word_start.trim_start_matches(['"', '\'']);
+        let word: String = unquoted
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if !word.is_empty() {
+            markers.push((word, strip_tabs));
+        }
+    }
+    markers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_flags_and_arguments() {
+        let parsed = parse(
+            "from --platform=$BUILDPLATFORM golang:1.22 AS build\n\
+             RUN --mount=type=cache,target=/root/.cache go build -o /out/app .\n\
+             COPY --from=build /out/ /\n",
+        )
+        .unwrap();
+        assert_eq!(parsed.len(), 3);
+        assert_eq!(parsed[0].keyword, "FROM");
+        assert_eq!(parsed[0].flag("platform"), Some("$BUILDPLATFORM"));
+        assert_eq!(parsed[0].args, "golang:1.22 AS build");
+        assert_eq!(
+            parsed[1].flag("mount"),
+            Some("type=cache,target=/root/.cache")
+        );
+        assert_eq!(parsed[1].args, "go build -o /out/app .");
+        assert_eq!(parsed[2].flag("from"), Some("build"));
+        assert_eq!(parsed[2].line, 3);
+    }
+
+    #[test]
+    fn continuations_skip_comments_and_keep_the_first_line() {
+        let parsed = parse(
+            "# a comment\n\nRUN apt-get update && \\\n    # inside\n\n    apt-get install -y gcc\nENV A=1\n",
+        )
+        .unwrap();
+        assert_eq!(parsed[0].line, 3);
+        assert_eq!(
+            parsed[0].args,
+            "apt-get update &&      apt-get install -y gcc"
+        );
+        assert_eq!(parsed[1].line, 7);
+    }
+
+    #[test]
+    fn escape_directive_changes_the_continuation_character() {
+        let parsed = parse("# escape=`\nRUN dir `\n  C:\\\\x\n").unwrap();
+        assert_eq!(parsed[0].args, "dir    C:\\\\x");
+        let err = parse("# escape=x\nRUN a\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 1: escape directive must be \\ or `, not \"x\""
+        );
+    }
+
+    #[test]
+    fn heredocs_are_read_as_the_script() {
+        let parsed =
+            parse("RUN <<EOF\ncargo build\nEOF\nRUN <<-'END'\n\tgo build\n\tEND\nCMD x\n").unwrap();
+        assert_eq!(parsed.len(), 3);
+        assert_eq!(parsed[0].script(), "<<EOF\ncargo build");
+        assert_eq!(parsed[1].heredocs, vec!["go build".to_string()]);
+        assert_eq!(parsed[2].keyword, "CMD");
+        let err = parse("RUN <<EOF\nmake\n").unwrap_err();
+        assert_eq!(err.to_string(), "line 1: here-document EOF is never closed");
+    }
+
+    #[test]
+    fn ignore_comments_attach_to_the_next_instruction() {
+        let parsed = parse("# xx-lint ignore=XX002, XX003\nRUN cargo build\nRUN make\n").unwrap();
+        assert_eq!(parsed[0].ignored, vec!["XX002", "XX003"]);
+        assert!(parsed[1].ignored.is_empty());
+    }
+
+    #[test]
+    fn malformed_lines_are_named() {
+        let err = parse("FROM debian\n--platform=x RUN\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 2: not an instruction: \"--platform=x RUN\""
+        );
+    }
+}

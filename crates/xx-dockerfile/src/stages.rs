@@ -1,0 +1,282 @@
+//! Build stages: where each runs, what it is based on, which stages a
+//! build of the last (or a chosen) stage needs.
+
+use std::collections::BTreeSet;
+
+use crate::error::ParseError;
+use crate::parse::{self, Instruction};
+
+/// The platform a stage's `RUN` steps execute on.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "value")]
+pub enum StagePlatform {
+    /// `--platform=$BUILDPLATFORM`: natively on the build machine.
+    Build,
+    /// No `--platform` (or `$TARGETPLATFORM`): on the target platform,
+    /// under emulation when it is not the build machine's.
+    Target,
+    /// A fixed platform (`--platform=linux/amd64`) or an expression this
+    /// reading cannot evaluate.
+    Other(String),
+}
+
+impl StagePlatform {
+    /// Read a `--platform` value.
+    fn from_flag(flag: Option<&str>) -> StagePlatform {
+        let Some(value) = flag.map(str::trim).filter(|value| !value.is_empty()) else {
+            return StagePlatform::Target;
+        };
+        if names_variable(value, "BUILDPLATFORM") {
+            StagePlatform::Build
+        } else if names_variable(value, "TARGETPLATFORM") {
+            StagePlatform::Target
+        } else {
+            StagePlatform::Other(value.to_string())
+        }
+    }
+}
+
+/// Whether `value` is `$NAME`, `${NAME}` or `${NAME:-...}`-style.
+fn names_variable(value: &str, name: &str) -> bool {
+    if let Some(rest) = value.strip_prefix("${") {
+        return rest
+            .strip_prefix(name)
+            .is_some_and(|tail| tail.starts_with('}') || tail.starts_with(':'));
+    }
+    value.strip_prefix('$') == Some(name)
+}
+
+/// One stage: a `FROM` and the instructions up to the next one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stage {
+    /// Position among the stages, from 0.
+    pub index: usize,
+    /// `AS <name>`, lower-cased, if given.
+    pub name: Option<String>,
+    /// The image (or stage) it starts from, as written.
+    pub base: String,
+    /// Where its `RUN` steps execute (before following `base` to a stage).
+    pub platform: StagePlatform,
+    /// The `FROM` instruction.
+    pub from: Instruction,
+    /// The instructions after `FROM`.
+    pub instructions: Vec<Instruction>,
+}
+
+impl Stage {
+    /// `build` for a named stage, `#2` otherwise (for messages).
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(name) => name.clone(),
+            None => format!("#{}", self.index),
+        }
+    }
+
+    /// The `RUN` instructions.
+    pub fn runs(&self) -> impl Iterator<Item = &Instruction> {
+        self.instructions
+            .iter()
+            .filter(|instruction| instruction.keyword == "RUN")
+    }
+}
+
+/// A Dockerfile read into stages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dockerfile {
+    /// `ARG`s before the first `FROM`.
+    pub global_args: Vec<Instruction>,
+    /// The stages in order.
+    pub stages: Vec<Stage>,
+}
+
+impl Dockerfile {
+    /// Read Dockerfile text.
+    pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
+        let mut global_args = Vec::new();
+        let mut stages: Vec<Stage> = Vec::new();
+        for instruction in parse::parse(text)? {
+            if instruction.keyword == "FROM" {
+                stages.push(stage_from(stages.len(), instruction)?);
+                continue;
+            }
+            match stages.last_mut() {
+                Some(stage) => stage.instructions.push(instruction),
+                None if instruction.keyword == "ARG" => global_args.push(instruction),
+                None => {
+                    return Err(ParseError::BeforeFrom {
+                        line: instruction.line,
+                        keyword: instruction.keyword,
+                    })
+                }
+            }
+        }
+        if stages.is_empty() {
+            return Err(ParseError::NoStages);
+        }
+        Ok(Dockerfile {
+            global_args,
+            stages,
+        })
+    }
+
+    /// The stage that `reference` (a name, case-insensitive, or an index)
+    /// names among the stages before `before`.
+    pub fn stage_named(&self, reference: &str, before: usize) -> Option<&Stage> {
+        let reference = reference.to_ascii_lowercase();
+        self.stages[..before.min(self.stages.len())]
+            .iter()
+            .rev()
+            .find(|stage| stage.name.as_deref() == Some(reference.as_str()))
+            .or_else(|| {
+                reference
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|index| *index < before)
+                    .and_then(|index| self.stages.get(index))
+            })
+    }
+
+    /// The stage a stage is based on, when its `FROM` names a stage.
+    pub fn parent(&self, stage: &Stage) -> Option<&Stage> {
+        self.stage_named(&stage.base, stage.index)
+    }
+
+    /// Where a stage's `RUN` steps execute: its own `--platform`, or, for a
+    /// stage based on another stage without one, that stage's.
+    pub fn effective_platform(&self, stage: &Stage) -> StagePlatform {
+        let mut current = stage;
+        loop {
+            if current.from.flag("platform").is_some() {
+                return current.platform.clone();
+            }
+            match self.parent(current) {
+                Some(parent) => current = parent,
+                None => return current.platform.clone(),
+            }
+        }
+    }
+
+    /// The stages a build of `target` (a stage name; the last stage when
+    /// `None`) needs, in order: `target`, the stages it is based on, and
+    /// those it copies from or mounts, transitively. `None` when `target`
+    /// names no stage.
+    pub fn needed(&self, target: Option<&str>) -> Option<Vec<usize>> {
+        let last = self.stages.len() - 1;
+        let start = match target {
+            None => last,
+            Some(name) => self.stage_named(name, self.stages.len())?.index,
+        };
+        let mut needed = BTreeSet::new();
+        let mut queue = vec![start];
+        while let Some(index) = queue.pop() {
+            if !needed.insert(index) {
+                continue;
+            }
+            let stage = &self.stages[index];
+            let mut references = vec![stage.base.clone()];
+            for instruction in &stage.instructions {
+                if let Some(from) = instruction.flag("from") {
+                    references.push(from.to_string());
+                }
+                for (flag, value) in &instruction.flags {
+                    if flag == "mount" {
+                        references.extend(mount_source(value));
+                    }
+                }
+            }
+            for reference in references {
+                if let Some(used) = self.stage_named(&reference, index) {
+                    queue.push(used.index);
+                }
+            }
+        }
+        Some(needed.into_iter().collect())
+    }
+}
+
+/// The `from=` of a `--mount` value, if any.
+fn mount_source(value: &str) -> Option<String> {
+    value
+        .split(',')
+        .find_map(|part| part.strip_prefix("from="))
+        .map(str::to_string)
+}
+
+fn stage_from(index: usize, from: Instruction) -> Result<Stage, ParseError> {
+    let words: Vec<&str> = from.args.split_whitespace().collect();
+    let Some(base) = words.first() else {
+        return Err(ParseError::EmptyFrom { line: from.line });
+    };
+    let name = match words.as_slice() {
+        [_, keyword, name, ..] if keyword.eq_ignore_ascii_case("as") => {
+            Some(name.to_ascii_lowercase())
+        }
+        _ => None,
+    };
+    Ok(Stage {
+        index,
+        name,
+        base: base.to_string(),
+        platform: StagePlatform::from_flag(from.flag("platform")),
+        from,
+        instructions: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MULTI: &str = "ARG BASE=debian:bookworm\n\
+        FROM --platform=$BUILDPLATFORM tonistiigi/xx AS xx\n\
+        FROM --platform=${BUILDPLATFORM} ${BASE} AS build\n\
+        COPY --from=xx / /\n\
+        RUN --mount=type=cache,target=/c,from=cache go build\n\
+        FROM build AS test\n\
+        RUN go test\n\
+        FROM alpine AS cache\n\
+        FROM --platform=linux/amd64 alpine AS fixed\n\
+        FROM ${BASE}\n\
+        COPY --from=build /out /\n";
+
+    #[test]
+    fn stages_platforms_and_names() {
+        let file = Dockerfile::parse(MULTI).unwrap();
+        assert_eq!(file.global_args.len(), 1);
+        let labels: Vec<String> = file.stages.iter().map(Stage::label).collect();
+        assert_eq!(labels, ["xx", "build", "test", "cache", "fixed", "#5"]);
+        assert_eq!(file.stages[1].platform, StagePlatform::Build);
+        assert_eq!(file.stages[2].platform, StagePlatform::Target);
+        assert_eq!(
+            file.effective_platform(&file.stages[2]),
+            StagePlatform::Build
+        );
+        assert_eq!(
+            file.stages[4].platform,
+            StagePlatform::Other("linux/amd64".to_string())
+        );
+        assert_eq!(file.stages[5].platform, StagePlatform::Target);
+    }
+
+    #[test]
+    fn needed_follows_bases_copies_and_mounts() {
+        let file = Dockerfile::parse(MULTI).unwrap();
+        // The last stage copies from build, which copies from xx, and
+        // build mounts from cache, which comes later: not a reference.
+        assert_eq!(file.needed(None), Some(vec![0, 1, 5]));
+        assert_eq!(file.needed(Some("TEST")), Some(vec![0, 1, 2]));
+        assert_eq!(file.needed(Some("nope")), None);
+    }
+
+    #[test]
+    fn files_that_are_not_dockerfiles_are_refused() {
+        assert_eq!(Dockerfile::parse("# nothing\n"), Err(ParseError::NoStages));
+        assert_eq!(
+            Dockerfile::parse("RUN true\nFROM x\n"),
+            Err(ParseError::BeforeFrom {
+                line: 1,
+                keyword: "RUN".to_string()
+            })
+        );
+    }
+}
