@@ -27,7 +27,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use xx_e2e::docker::{
     build, build_example, ensure_xx_image, export_dir, platform_dir, qemu_binfmt_handlers,
-    shared_dockerd,
+    shared_dockerd, XX_IMAGE,
 };
 use xx_e2e::{qemu_suffix, workspace_root, xx_binary};
 
@@ -237,4 +237,67 @@ fn go_example_with_cgo_and_zlib() -> Result<()> {
         expect_contains(stdout, &format!("zgo linux/{goarch}, zlib "))?;
         expect_contains(stdout, "crc32(\"hello from xx-rs\") = 5c786ba6")
     })
+}
+
+/// `xx lower` on the C example written for emulation
+/// (tests/fixtures/dockerfiles/c-naive.Dockerfile): the lowered Dockerfile
+/// lints clean and builds for arm64 and arm/v7 with no emulation available,
+/// and its binaries are the target's and run under qemu-user.
+#[test]
+fn lowered_naive_dockerfile_builds_without_emulation() -> Result<()> {
+    assert_no_emulation()?;
+    let dockerd = shared_dockerd()?;
+    ensure_xx_image(&dockerd)?;
+    let root = workspace_root();
+    let context = export_dir("xx-docker-lowered-context-")?;
+    std::fs::copy(
+        root.join("examples/c/zhello.c"),
+        context.path().join("zhello.c"),
+    )
+    .context("cannot copy zhello.c")?;
+    let lowered = context.path().join("Dockerfile");
+    let xx = xx_binary()?;
+    duct::cmd!(
+        &xx,
+        "lower",
+        "--xx-image",
+        XX_IMAGE,
+        "--output",
+        &lowered,
+        root.join("tests/fixtures/dockerfiles/c-naive.Dockerfile")
+    )
+    .stderr_null()
+    .run()
+    .context("xx lower failed")?;
+    duct::cmd!(&xx, "lint", &lowered)
+        .run()
+        .context("the lowered Dockerfile does not lint clean")?;
+
+    let exports = export_dir("xx-docker-lowered-")?;
+    for platform in [ARM64, ARMV7] {
+        let dest = platform_dir(exports.path(), platform);
+        let output_spec = format!("type=local,dest={}", dest.display());
+        let output = build(
+            &dockerd,
+            context.path(),
+            &lowered,
+            platform,
+            &["--output", &output_spec],
+        )?;
+        if !output.status.success() {
+            bail!(
+                "the lowered Dockerfile failed for {platform}:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        assert_no_emulation()?;
+        let artifact = dest.join("zhello");
+        xx_verify_static(platform, &artifact)?;
+        let stdout = qemu_run(qemu_suffix(platform)?, &artifact, &[])?;
+        expect_contains(
+            &stdout,
+            ": hello from xx-rs, compressed and restored by zlib (crc32 cc3ec3c1)",
+        )?;
+    }
+    Ok(())
 }

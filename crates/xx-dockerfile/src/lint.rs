@@ -225,7 +225,7 @@ fn native_builds(file: &Dockerfile, stage: &Stage) -> Vec<Finding> {
 }
 
 /// The compiler `command` runs, as (`go build`, `xx-go`), if it is one.
-fn compiler_of(command: &Command) -> Option<(String, &'static str)> {
+pub(crate) fn compiler_of(command: &Command) -> Option<(String, &'static str)> {
     let program = command.program();
     let first = command.args().first().map(String::as_str).unwrap_or("");
     match program {

@@ -9,6 +9,9 @@ use crate::error::ParseError;
 pub struct Instruction {
     /// 1-based line of the instruction's first line.
     pub line: usize,
+    /// 1-based line of its last line (continuations and here-documents
+    /// included).
+    pub end_line: usize,
     /// The keyword in upper case (`FROM`, `RUN`, ...).
     pub keyword: String,
     /// Leading `--name=value` flags (`--platform=...`, `--from=...`,
@@ -134,6 +137,7 @@ pub fn parse(text: &str) -> Result<Vec<Instruction>, ParseError> {
                 instruction.heredocs.push(body.join("\n"));
             }
         }
+        instruction.end_line = index;
         instruction.ignored = std::mem::take(&mut ignored);
         instructions.push(instruction);
     }
@@ -194,6 +198,7 @@ fn split_instruction(line: usize, text: &str) -> Result<Instruction, ParseError>
     }
     Ok(Instruction {
         line,
+        end_line: line,
         keyword,
         flags,
         args: rest.trim().to_string(),
@@ -281,6 +286,7 @@ mod tests {
         assert_eq!(parsed.len(), 3);
         assert_eq!(parsed[0].script(), "<<EOF\ncargo build");
         assert_eq!(parsed[1].heredocs, vec!["go build".to_string()]);
+        assert_eq!((parsed[1].line, parsed[1].end_line), (4, 6));
         assert_eq!(parsed[2].keyword, "CMD");
         let err = parse("RUN <<EOF\nmake\n").unwrap_err();
         assert_eq!(err.to_string(), "line 1: here-document EOF is never closed");

@@ -11,6 +11,9 @@ pub struct Command {
     pub assignments: Vec<String>,
     /// The command name and its arguments.
     pub words: Vec<String>,
+    /// Where each of [`Command::words`] is in the script: byte ranges,
+    /// quotes included.
+    pub spans: Vec<std::ops::Range<usize>>,
 }
 
 impl Command {
@@ -43,7 +46,7 @@ const WRAPPERS: &[&str] = &["env", "sudo", "exec", "time", "nice", "nohup", "com
 /// The simple commands of `script`, in order.
 pub fn commands(script: &str) -> Vec<Command> {
     let mut commands = Vec::new();
-    let mut current: Vec<String> = Vec::new();
+    let mut current: Vec<Word> = Vec::new();
     for token in tokens(script) {
         match token {
             Token::Word(word) => current.push(word),
@@ -56,25 +59,29 @@ pub fn commands(script: &str) -> Vec<Command> {
 
 /// Turn a run of words into a command: assignments first, wrappers
 /// skipped (with their options).
-fn command_from(words: Vec<String>) -> Option<Command> {
+fn command_from(words: Vec<Word>) -> Option<Command> {
     let mut command = Command::default();
     let mut words = words.into_iter().peekable();
     loop {
         let word = words.next()?;
-        if is_assignment(&word) {
-            command.assignments.push(word);
+        if is_assignment(&word.text) {
+            command.assignments.push(word.text);
             continue;
         }
-        if WRAPPERS.contains(&word.as_str()) {
-            while words.peek().is_some_and(|next| next.starts_with('-')) {
+        if WRAPPERS.contains(&word.text.as_str()) {
+            while words.peek().is_some_and(|next| next.text.starts_with('-')) {
                 words.next();
             }
             continue;
         }
-        command.words.push(word);
+        command.words.push(word.text);
+        command.spans.push(word.span);
         break;
     }
-    command.words.extend(words);
+    for word in words {
+        command.words.push(word.text);
+        command.spans.push(word.span);
+    }
     Some(command)
 }
 
@@ -87,8 +94,14 @@ fn is_assignment(word: &str) -> bool {
     })
 }
 
+/// A word and where it is in the script.
+struct Word {
+    text: String,
+    span: std::ops::Range<usize>,
+}
+
 enum Token {
-    Word(String),
+    Word(Word),
     Separator,
 }
 
@@ -98,19 +111,22 @@ enum Token {
 fn tokens(script: &str) -> Vec<Token> {
     let mut tokens = Vec::new();
     let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = script.chars().peekable();
-    let finish = |word: &mut String, in_word: &mut bool, tokens: &mut Vec<Token>| {
-        if *in_word {
-            tokens.push(Token::Word(std::mem::take(word)));
-            *in_word = false;
-        }
-    };
-    while let Some(c) = chars.next() {
+    let mut start: Option<usize> = None;
+    let mut chars = script.char_indices().peekable();
+    let finish =
+        |word: &mut String, start: &mut Option<usize>, end: usize, tokens: &mut Vec<Token>| {
+            if let Some(begin) = start.take() {
+                tokens.push(Token::Word(Word {
+                    text: std::mem::take(word),
+                    span: begin..end,
+                }));
+            }
+        };
+    while let Some((at, c)) = chars.next() {
         match c {
             '\'' => {
-                in_word = true;
-                for inner in chars.by_ref() {
+                start.get_or_insert(at);
+                for (_, inner) in chars.by_ref() {
                     if inner == '\'' {
                         break;
                     }
@@ -118,12 +134,12 @@ fn tokens(script: &str) -> Vec<Token> {
                 }
             }
             '"' => {
-                in_word = true;
-                while let Some(inner) = chars.next() {
+                start.get_or_insert(at);
+                while let Some((_, inner)) = chars.next() {
                     match inner {
                         '"' => break,
                         '\\' => {
-                            if let Some(escaped) = chars.next() {
+                            if let Some((_, escaped)) = chars.next() {
                                 word.push(escaped);
                             }
                         }
@@ -132,18 +148,18 @@ fn tokens(script: &str) -> Vec<Token> {
                 }
             }
             '\\' => {
-                if let Some(escaped) = chars.next() {
+                if let Some((_, escaped)) = chars.next() {
                     if escaped != '\n' {
-                        in_word = true;
+                        start.get_or_insert(at);
                         word.push(escaped);
                     }
                 }
             }
-            '$' if chars.peek() == Some(&'(') => {
-                in_word = true;
+            '$' if chars.peek().map(|(_, next)| *next) == Some('(') => {
+                start.get_or_insert(at);
                 word.push(c);
                 let mut depth = 0;
-                for inner in chars.by_ref() {
+                for (_, inner) in chars.by_ref() {
                     word.push(inner);
                     match inner {
                         '(' => depth += 1,
@@ -158,37 +174,40 @@ fn tokens(script: &str) -> Vec<Token> {
                 }
             }
             '`' => {
-                in_word = true;
+                start.get_or_insert(at);
                 word.push(c);
-                for inner in chars.by_ref() {
+                for (_, inner) in chars.by_ref() {
                     word.push(inner);
                     if inner == '`' {
                         break;
                     }
                 }
             }
-            '#' if !in_word => {
+            '#' if start.is_none() => {
                 // A comment runs to the end of the line.
-                for inner in chars.by_ref() {
+                for (_, inner) in chars.by_ref() {
                     if inner == '\n' {
                         break;
                     }
                 }
-                finish(&mut word, &mut in_word, &mut tokens);
                 tokens.push(Token::Separator);
             }
             ';' | '&' | '|' | '\n' | '(' | ')' => {
-                finish(&mut word, &mut in_word, &mut tokens);
+                finish(&mut word, &mut start, at, &mut tokens);
                 tokens.push(Token::Separator);
             }
-            c if c.is_whitespace() => finish(&mut word, &mut in_word, &mut tokens),
+            c if c.is_whitespace() => finish(&mut word, &mut start, at, &mut tokens),
             c => {
-                in_word = true;
+                start.get_or_insert(at);
                 word.push(c);
             }
         }
+        // A quote or substitution may have run to the end.
+        if chars.peek().is_none() {
+            finish(&mut word, &mut start, script.len(), &mut tokens);
+        }
     }
-    finish(&mut word, &mut in_word, &mut tokens);
+    finish(&mut word, &mut start, script.len(), &mut tokens);
     tokens
 }
 
@@ -223,6 +242,19 @@ mod tests {
         assert_eq!(parsed[0].words, ["go", "build", "."]);
         assert_eq!(parsed[1].program(), "make");
         assert!(parsed[1].assigns("CC"));
+    }
+
+    #[test]
+    fn words_know_where_they_are() {
+        let script = "CC=x  gcc -o 'a b' \\\n  a.c && echo $(xx-info)";
+        let parsed = commands(script);
+        let spans: Vec<&str> = parsed[0]
+            .spans
+            .iter()
+            .map(|span| &script[span.clone()])
+            .collect();
+        assert_eq!(spans, ["gcc", "-o", "'a b'", "a.c"]);
+        assert_eq!(&script[parsed[1].spans[1].clone()], "$(xx-info)");
     }
 
     #[test]

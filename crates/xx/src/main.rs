@@ -40,6 +40,10 @@ enum Cli {
     /// ARG TARGETPLATFORM (XX003). Exits 1 with findings, 2 when the file
     /// cannot be read.
     Lint(cmd::lint::Args),
+    /// Rewrite a Dockerfile so that its compile stages run on
+    /// $BUILDPLATFORM and cross-compile with the xx tools; the report goes
+    /// to stderr. Exits 2 when the file cannot be lowered.
+    Lower(cmd::lower::Args),
     /// Run a tool: `xx info triple` is `xx-info triple`.
     #[command(external_subcommand)]
     Tool(Vec<OsString>),
@@ -85,6 +89,13 @@ fn run_xx() -> Outcome {
             match cmd::lint::run(&args, &mut stdout.lock()) {
                 Ok(outcome) => outcome,
                 Err(err) => Outcome::fail(format!("xx lint: {err:#}")),
+            }
+        }
+        Cli::Lower(args) => {
+            let stdout = std::io::stdout();
+            match cmd::lower::run(&args, &mut stdout.lock()) {
+                Ok(outcome) => outcome,
+                Err(err) => Outcome::fail(format!("xx lower: {err:#}")),
             }
         }
         Cli::Tool(mut argv) => {

@@ -72,7 +72,8 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<Outcome> {
     })
 }
 
-fn read(path: &PathBuf) -> std::io::Result<String> {
+/// The text of `path`, or of standard input for `-`.
+pub(crate) fn read(path: &PathBuf) -> std::io::Result<String> {
     if path.as_os_str() == "-" {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text)?;

@@ -8,4 +8,5 @@ pub mod go;
 pub mod info;
 pub mod links;
 pub mod lint;
+pub mod lower;
 pub mod verify;

@@ -1,6 +1,7 @@
-//! `xx lint` end to end: the real binary on the project's own Dockerfiles
-//! (which must be clean), on Dockerfiles with each mistake the lint knows,
-//! and on bad input.
+//! `xx lint` and `xx lower` end to end: the real binary on the project's
+//! own Dockerfiles (which must be clean), on Dockerfiles with each mistake
+//! the lint knows, on Dockerfiles to lower, and on bad input. (The docker
+//! suite builds a lowered Dockerfile with BuildKit.)
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,12 +17,16 @@ fn fixture(name: &str) -> PathBuf {
     workspace().join("tests/fixtures/dockerfiles").join(name)
 }
 
-fn lint(args: &[&str]) -> Output {
+fn xx(command: &str, args: &[&str]) -> Output {
     Command::new(XX)
-        .arg("lint")
+        .arg(command)
         .args(args)
         .output()
-        .expect("run xx lint")
+        .expect("run xx")
+}
+
+fn lint(args: &[&str]) -> Output {
+    xx("lint", args)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -161,4 +166,116 @@ fn bad_input_is_one_line_and_exit_2() {
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(stderr.contains(wanted), "{stderr}");
     }
+}
+
+#[test]
+fn lowering_moves_compile_stages_to_the_build_platform() {
+    for name in [
+        "go-emulated.Dockerfile",
+        "c-naive.Dockerfile",
+        "go-host-arch.Dockerfile",
+    ] {
+        let file = fixture(name);
+        let out = xx("lower", &[file.to_str().unwrap()]);
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+        let lowered = text(&out.stdout);
+        // What lowering leaves is only what it cannot change.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Dockerfile");
+        std::fs::write(&path, &lowered).unwrap();
+        let lint = lint(&["--ignore", "XX001", path.to_str().unwrap()]);
+        if name == "go-host-arch.Dockerfile" {
+            // Already on $BUILDPLATFORM: nothing to lower, the lint still
+            // says what is wrong.
+            assert_eq!(lowered, std::fs::read_to_string(&file).unwrap());
+            assert!(text(&out.stderr).ends_with(": nothing to lower\n"));
+            assert_eq!(lint.status.code(), Some(1));
+        } else {
+            assert!(
+                lint.status.success(),
+                "{name}:\n{lowered}{}",
+                text(&lint.stdout)
+            );
+        }
+    }
+
+    let file = fixture("go-emulated.Dockerfile");
+    let out = xx("lower", &[file.to_str().unwrap()]);
+    let lowered = text(&out.stdout);
+    assert!(lowered.contains(
+        "FROM --platform=$BUILDPLATFORM xx-rs AS xx\n\nFROM --platform=$BUILDPLATFORM golang:1.22 AS build\nCOPY --from=xx / /\nARG TARGETPLATFORM\n"
+    ), "{lowered}");
+    assert!(lowered.contains("RUN CGO_ENABLED=0 xx-go build -o /out/app . && xx-verify /out/app\n"));
+    let report = text(&out.stderr);
+    let name = file.display();
+    assert!(
+        report.contains(&format!("{name}:7: `go build` -> `xx-go`\n")),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("{name}:9: note: stage #1 is the image itself")),
+        "{report}"
+    );
+
+    // --output writes the file; --json reports in JSON; --xx-image names the image.
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("Dockerfile.cross");
+    let out = xx(
+        "lower",
+        &[
+            "--json",
+            "--xx-image",
+            "tonistiigi/xx:1.6",
+            "-o",
+            output.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success() && out.stdout.is_empty());
+    let written = std::fs::read_to_string(&output).unwrap();
+    assert!(written.contains("FROM --platform=$BUILDPLATFORM tonistiigi/xx:1.6 AS xx\n"));
+    let report: serde_json::Value = serde_json::from_slice(&out.stderr).expect("JSON report");
+    assert_eq!(report["changes"][2]["line"], 7);
+    assert_eq!(report["notes"][0]["line"], 9);
+}
+
+#[test]
+fn lowering_bad_input_is_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = dir.path().join("Dockerfile");
+    std::fs::write(&taken, "FROM busybox AS xx\nFROM debian AS b\nRUN gcc -o a a.c\nFROM scratch\nCOPY --from=b /a /a\n").unwrap();
+    let dockerfile = fixture("c-naive.Dockerfile");
+    let dockerfile = dockerfile.to_str().unwrap();
+    // Below a regular file: no folder can be made there.
+    let unwritable = taken.join("Dockerfile");
+    for (args, wanted) in [
+        (
+            vec!["/nonexistent/Dockerfile"],
+            "cannot read /nonexistent/Dockerfile",
+        ),
+        (
+            vec!["--target", "nope", dockerfile],
+            "--target nope: no such stage",
+        ),
+        (
+            vec!["--xx-image", "", dockerfile],
+            "--xx-image \"\": not an image reference",
+        ),
+        (
+            vec![taken.to_str().unwrap()],
+            "line 1: a stage is already named xx",
+        ),
+        (
+            vec!["-o", unwritable.to_str().unwrap(), dockerfile],
+            "cannot create directory",
+        ),
+    ] {
+        let out = xx("lower", &args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty());
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(wanted), "{stderr}");
+    }
+    assert!(!unwritable.exists());
 }
