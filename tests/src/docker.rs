@@ -101,24 +101,31 @@ pub fn build(
         .with_context(|| format!("cannot run {DOCKER_CLIENT} build"))
 }
 
-/// Build `examples/<example>` for `platform` and export its final stage
-/// (`-o type=local`) into `dest`; fails with BuildKit's log on error.
-pub fn build_example(dockerd: &Dockerd, example: &str, platform: &str, dest: &Path) -> Result<()> {
-    let context = workspace_root().join("examples").join(example);
-    if !context.join("Dockerfile").is_file() {
-        bail!("{} has no Dockerfile", context.display());
+/// Build `dockerfile` with `context` for `platform` and export its final
+/// stage (`-o type=local`) into `dest`; fails with BuildKit's log of the
+/// failed step on error.
+pub fn build_to(
+    dockerd: &Dockerd,
+    context: &Path,
+    dockerfile: &Path,
+    platform: &str,
+    dest: &Path,
+) -> Result<()> {
+    if !dockerfile.is_file() {
+        bail!("{} is not a file", dockerfile.display());
     }
     let output_spec = format!("type=local,dest={}", dest.display());
     let output = build(
         dockerd,
-        &context,
-        &context.join("Dockerfile"),
+        context,
+        dockerfile,
         platform,
         &["--output", &output_spec],
     )?;
     if !output.status.success() {
         bail!(
-            "docker build of examples/{example} for {platform} failed:\n{}",
+            "docker build of {} for {platform} failed:\n{}",
+            dockerfile.display(),
             failed_step_log(&String::from_utf8_lossy(&output.stderr))
         );
     }

@@ -26,7 +26,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use xx_e2e::docker::{
-    build, build_example, ensure_xx_image, export_dir, platform_dir, qemu_binfmt_handlers,
+    build, build_to, ensure_xx_image, export_dir, platform_dir, qemu_binfmt_handlers,
     shared_dockerd, XX_IMAGE,
 };
 use xx_e2e::{qemu_suffix, workspace_root, xx_binary};
@@ -52,10 +52,25 @@ fn assert_no_emulation() -> Result<()> {
     Ok(())
 }
 
-/// Build `example` for each platform; check and run `binary` of each export
-/// with `args`, and hand its stdout to `check`.
+/// Build `examples/<example>` for each platform; check and run `binary`
+/// of each export with `args`, and hand its stdout to `check`.
 fn build_check_run(
     example: &str,
+    platforms: &[&str],
+    binary: &str,
+    args: &[&str],
+    check: impl Fn(&str, &str) -> Result<()>,
+) -> Result<()> {
+    let context = workspace_root().join("examples").join(example);
+    let dockerfile = context.join("Dockerfile");
+    build_dockerfile_check_run(&context, &dockerfile, platforms, binary, args, check)
+        .with_context(|| format!("examples/{example}"))
+}
+
+/// [`build_check_run`] for any `dockerfile` and `context`.
+fn build_dockerfile_check_run(
+    context: &Path,
+    dockerfile: &Path,
     platforms: &[&str],
     binary: &str,
     args: &[&str],
@@ -64,16 +79,15 @@ fn build_check_run(
     assert_no_emulation()?;
     let dockerd = shared_dockerd()?;
     ensure_xx_image(&dockerd)?;
-    let exports = export_dir(&format!("xx-docker-{example}-"))?;
+    let exports = export_dir("xx-docker-exports-")?;
     for platform in platforms {
         let dest = platform_dir(exports.path(), platform);
-        build_example(&dockerd, example, platform, &dest)?;
+        build_to(&dockerd, context, dockerfile, platform, &dest)?;
         assert_no_emulation()?;
         let artifact = dest.join(binary);
         xx_verify_static(platform, &artifact)?;
         let stdout = qemu_run(qemu_suffix(platform)?, &artifact, args)?;
-        check(platform, &stdout)
-            .with_context(|| format!("examples/{example} for {}: output {stdout:?}", platform))?;
+        check(platform, &stdout).with_context(|| format!("{platform}: output {stdout:?}"))?;
     }
     Ok(())
 }
@@ -245,9 +259,6 @@ fn go_example_with_cgo_and_zlib() -> Result<()> {
 /// and its binaries are the target's and run under qemu-user.
 #[test]
 fn lowered_naive_dockerfile_builds_without_emulation() -> Result<()> {
-    assert_no_emulation()?;
-    let dockerd = shared_dockerd()?;
-    ensure_xx_image(&dockerd)?;
     let root = workspace_root();
     let context = export_dir("xx-docker-lowered-context-")?;
     std::fs::copy(
@@ -272,32 +283,17 @@ fn lowered_naive_dockerfile_builds_without_emulation() -> Result<()> {
     duct::cmd!(&xx, "lint", &lowered)
         .run()
         .context("the lowered Dockerfile does not lint clean")?;
-
-    let exports = export_dir("xx-docker-lowered-")?;
-    for platform in [ARM64, ARMV7] {
-        let dest = platform_dir(exports.path(), platform);
-        let output_spec = format!("type=local,dest={}", dest.display());
-        let output = build(
-            &dockerd,
-            context.path(),
-            &lowered,
-            platform,
-            &["--output", &output_spec],
-        )?;
-        if !output.status.success() {
-            bail!(
-                "the lowered Dockerfile failed for {platform}:\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        assert_no_emulation()?;
-        let artifact = dest.join("zhello");
-        xx_verify_static(platform, &artifact)?;
-        let stdout = qemu_run(qemu_suffix(platform)?, &artifact, &[])?;
-        expect_contains(
-            &stdout,
-            ": hello from xx-rs, compressed and restored by zlib (crc32 cc3ec3c1)",
-        )?;
-    }
-    Ok(())
+    build_dockerfile_check_run(
+        context.path(),
+        &lowered,
+        &[ARM64, ARMV7],
+        "zhello",
+        &[],
+        |_, stdout| {
+            expect_contains(
+                stdout,
+                ": hello from xx-rs, compressed and restored by zlib (crc32 cc3ec3c1)",
+            )
+        },
+    )
 }
