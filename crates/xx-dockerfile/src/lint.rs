@@ -171,7 +171,7 @@ fn emulated_runs(stage: &Stage) -> Option<Finding> {
         "nothing in it compiles: if it only installs what the final image needs, emulation is the price of installing for the target".to_string()
     } else {
         format!(
-            "it compiles: run it natively with FROM --platform=$BUILDPLATFORM, COPY --from=xx / /, ARG TARGETPLATFORM, and cross-compile with {}",
+            "it compiles: run it natively with FROM --platform=$BUILDPLATFORM, COPY --from=xx / /, ARG TARGETPLATFORM, and cross-compile with {} (`xx lower` rewrites it so)",
             compilers.join(", ")
         )
     };
