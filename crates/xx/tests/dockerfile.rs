@@ -54,6 +54,14 @@ fn the_projects_own_dockerfiles_are_clean() {
             text(&out.stderr)
         );
         assert!(out.stdout.is_empty());
+        // Already cross builds: lowering leaves them as they are.
+        let lowered = xx("lower", &[file.to_str().unwrap()]);
+        assert!(lowered.status.success());
+        assert_eq!(
+            text(&lowered.stdout),
+            std::fs::read_to_string(&file).unwrap()
+        );
+        assert!(text(&lowered.stderr).ends_with(": nothing to lower\n"));
     }
 }
 
