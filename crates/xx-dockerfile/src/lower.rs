@@ -310,31 +310,21 @@ impl Edits {
         self.edits.push((at..at, text.into()));
     }
 
-    fn apply(mut self, source: &str) -> (String, Vec<String>) {
-        // From the end, so earlier offsets stay valid; insertions at the
-        // same place keep their order.
-        self.edits
-            .sort_by(|a, b| b.0.start.cmp(&a.0.start).then(b.0.end.cmp(&a.0.end)));
+    /// Apply the edits from the end of the text, so that earlier offsets
+    /// stay valid. Insertions at one offset land in the order they were
+    /// made, before a replacement that starts there.
+    fn apply(self, source: &str) -> (String, Vec<String>) {
+        let mut edits: Vec<(usize, (Range<usize>, String))> =
+            self.edits.into_iter().enumerate().collect();
+        edits.sort_by(|(first, (a, _)), (second, (b, _))| {
+            b.start
+                .cmp(&a.start)
+                .then(a.is_empty().cmp(&b.is_empty()))
+                .then(second.cmp(first))
+        });
         let mut text = source.to_string();
-        let mut last_start = usize::MAX;
-        let mut pending: Vec<(Range<usize>, String)> = Vec::new();
-        for (range, with) in self.edits {
-            if range.start == last_start && range.is_empty() {
-                pending.push((range, with));
-                continue;
-            }
-            for (at, insert) in pending.drain(..).rev() {
-                text.insert_str(at.start, &insert);
-            }
-            last_start = range.start;
-            if range.is_empty() {
-                pending.push((range, with));
-            } else {
-                text.replace_range(range, &with);
-            }
-        }
-        for (at, insert) in pending.drain(..).rev() {
-            text.insert_str(at.start, &insert);
+        for (_, (range, with)) in edits {
+            text.replace_range(range, &with);
         }
         (text, self.changes)
     }
