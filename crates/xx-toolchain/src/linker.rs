@@ -272,44 +272,49 @@ mod tests {
     }
 
     #[test]
-    fn s390x_needs_gnu_ld() {
-        let mut probe = FakeProbe {
-            path: [("lld", "/usr/bin/lld")].into(),
-            ..Default::default()
-        };
-        let s390x = target("s390x-linux-gnu");
-        let nothing = plan(&s390x, &prefs(None, false), &probe, BIN.as_ref());
-        assert_eq!(nothing.choice, None);
-        assert!(nothing.want_binutils);
+    fn s390x_needs_gnu_ld_under_debians_name() {
+        // With or without a vendor in the triple, Debian's
+        // s390x-linux-gnu-ld links; lld cannot.
+        for triple in ["s390x-linux-gnu", "s390x-unknown-linux-gnu"] {
+            let mut probe = FakeProbe {
+                path: [("lld", "/usr/bin/lld")].into(),
+                ..Default::default()
+            };
+            let s390x = target(triple);
+            let nothing = plan(&s390x, &prefs(None, false), &probe, BIN.as_ref());
+            assert_eq!(nothing.choice, None, "{triple}");
+            assert!(nothing.want_binutils, "{triple}");
 
-        probe
-            .path
-            .insert("s390x-linux-gnu-ld", "/usr/bin/s390x-linux-gnu-ld");
-        let found = plan(&s390x, &prefs(None, false), &probe, BIN.as_ref());
-        assert_eq!(fuse_ld(&found), Some("/usr/bin/s390x-linux-gnu-ld"));
-        assert!(found.choice.unwrap().is_bfd);
-    }
-
-    #[test]
-    fn vendor_triples_use_debians_binutils() {
-        let mut probe = FakeProbe {
-            path: [("lld", "/usr/bin/lld")].into(),
-            ..Default::default()
-        };
-        let s390x = target("s390x-unknown-linux-gnu");
-        let nothing = plan(&s390x, &prefs(None, false), &probe, BIN.as_ref());
-        assert!(nothing.want_binutils);
-        probe
-            .path
-            .insert("s390x-linux-gnu-ld", "/usr/bin/s390x-linux-gnu-ld");
-        let found = plan(&s390x, &prefs(None, false), &probe, BIN.as_ref());
-        assert_eq!(fuse_ld(&found), Some("/usr/bin/s390x-linux-gnu-ld"));
+            probe
+                .path
+                .insert("s390x-linux-gnu-ld", "/usr/bin/s390x-linux-gnu-ld");
+            let found = plan(&s390x, &prefs(None, false), &probe, BIN.as_ref());
+            assert_eq!(
+                fuse_ld(&found),
+                Some("/usr/bin/s390x-linux-gnu-ld"),
+                "{triple}"
+            );
+            assert!(found.choice.unwrap().is_bfd, "{triple}");
+        }
         // The target's own name wins when both exist.
-        probe.path.insert(
-            "s390x-unknown-linux-gnu-ld",
-            "/opt/cross/bin/s390x-unknown-linux-gnu-ld",
+        let probe = FakeProbe {
+            path: [
+                ("lld", "/usr/bin/lld"),
+                ("s390x-linux-gnu-ld", "/usr/bin/s390x-linux-gnu-ld"),
+                (
+                    "s390x-unknown-linux-gnu-ld",
+                    "/opt/cross/bin/s390x-unknown-linux-gnu-ld",
+                ),
+            ]
+            .into(),
+            ..Default::default()
+        };
+        let own = plan(
+            &target("s390x-unknown-linux-gnu"),
+            &prefs(None, false),
+            &probe,
+            BIN.as_ref(),
         );
-        let own = plan(&s390x, &prefs(None, false), &probe, BIN.as_ref());
         assert_eq!(
             fuse_ld(&own),
             Some("/opt/cross/bin/s390x-unknown-linux-gnu-ld")
