@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use crate::docker::{Dockerd, DockerdPaths};
+use crate::docker::{env_dir, Dockerd, DockerdPaths};
 
 const GIB: u64 = 1 << 30;
 
@@ -38,12 +38,7 @@ struct Place {
 /// Debian root (1.2 GiB) and the Docker cache (capped at
 /// [`crate::docker::BUILD_CACHE_KEEP`]).
 fn places(workspace: &Path) -> Vec<Place> {
-    let env_or = |var: &str, default: &str| {
-        std::env::var_os(var)
-            .filter(|value| !value.is_empty())
-            .map_or_else(|| PathBuf::from(default), PathBuf::from)
-    };
-    let e2e_cache = env_or("XX_E2E_CACHE", "/var/cache/xx-rs-e2e");
+    let e2e_cache = env_dir("XX_E2E_CACHE", "/var/cache/xx-rs-e2e");
     let root_need = if has_entries(&e2e_cache) { 0 } else { 2 * GIB };
     vec![
         Place {

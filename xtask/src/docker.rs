@@ -78,14 +78,9 @@ pub struct DockerdPaths {
 impl DockerdPaths {
     /// The xx-rs defaults, or `$XX_DOCKER_RUN` / `$XX_DOCKER_STATE`.
     pub fn from_env() -> DockerdPaths {
-        let dir = |var: &str, default: &str| {
-            std::env::var_os(var)
-                .filter(|value| !value.is_empty())
-                .map_or_else(|| PathBuf::from(default), PathBuf::from)
-        };
         DockerdPaths {
-            run_dir: dir("XX_DOCKER_RUN", DEFAULT_RUN_DIR),
-            state_dir: dir("XX_DOCKER_STATE", DEFAULT_STATE_DIR),
+            run_dir: env_dir("XX_DOCKER_RUN", DEFAULT_RUN_DIR),
+            state_dir: env_dir("XX_DOCKER_STATE", DEFAULT_STATE_DIR),
         }
     }
 
@@ -382,6 +377,13 @@ impl Drop for Dockerd {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The folder `$var` names, or `default` when it is unset or empty.
+pub fn env_dir(var: &str, default: &str) -> PathBuf {
+    std::env::var_os(var)
+        .filter(|value| !value.is_empty())
+        .map_or_else(|| PathBuf::from(default), PathBuf::from)
 }
 
 /// The engine's `daemon.json`: BuildKit on, and its garbage collector

@@ -338,17 +338,11 @@ fn first_xx_tool(script: &str) -> Option<&'static str> {
 /// Names set by `ENV` in the stages a stage is based on (they reach it;
 /// their `ARG`s do not).
 fn inherited_env_names(file: &Dockerfile, stage: &Stage) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut current = file.parent(stage);
-    while let Some(parent) = current {
-        for instruction in &parent.instructions {
-            if instruction.keyword == "ENV" {
-                names.extend(declared_names(&instruction.args));
-            }
-        }
-        current = file.parent(parent);
-    }
-    names
+    file.ancestors(stage)
+        .flat_map(|parent| &parent.instructions)
+        .filter(|instruction| instruction.keyword == "ENV")
+        .flat_map(|instruction| declared_names(&instruction.args))
+        .collect()
 }
 
 /// The names an `ARG` or `ENV` declares: `A`, `A=1 B=2`, or the legacy

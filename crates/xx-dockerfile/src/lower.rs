@@ -239,11 +239,7 @@ pub fn lower(text: &str, options: &Options) -> Result<Lowered, LowerError> {
 /// The first stage of `stage`'s chain: following `FROM <stage>` up to the
 /// stage that starts from an image.
 fn chain_root(file: &Dockerfile, stage: &Stage) -> usize {
-    let mut current = stage;
-    while let Some(parent) = file.parent(current) {
-        current = parent;
-    }
-    current.index
+    file.ancestors(stage).last().unwrap_or(stage).index
 }
 
 /// The index of the `--target` stage, if given.

@@ -141,19 +141,23 @@ impl Dockerfile {
         self.stage_named(&stage.base, stage.index)
     }
 
+    /// The stages `stage` is based on, nearest first (`FROM <stage>`
+    /// followed up to the stage that starts from an image).
+    pub fn ancestors<'a>(&'a self, stage: &'a Stage) -> impl Iterator<Item = &'a Stage> + 'a {
+        std::iter::successors(self.parent(stage), move |current| self.parent(current))
+    }
+
     /// Where a stage's `RUN` steps execute: its own `--platform`, or, for a
     /// stage based on another stage without one, that stage's.
     pub fn effective_platform(&self, stage: &Stage) -> StagePlatform {
-        let mut current = stage;
-        loop {
-            if current.from.flag("platform").is_some() {
-                return current.platform.clone();
-            }
-            match self.parent(current) {
-                Some(parent) => current = parent,
-                None => return current.platform.clone(),
-            }
-        }
+        std::iter::once(stage)
+            .chain(self.ancestors(stage))
+            .find(|current| {
+                current.from.flag("platform").is_some() || self.parent(current).is_none()
+            })
+            .unwrap_or(stage)
+            .platform
+            .clone()
     }
 
     /// The stages a build of `target` (a stage name; the last stage when

@@ -238,7 +238,8 @@ fn file_error(action: &'static str, path: &Path, source: std::io::Error) -> PkgE
     }
 }
 
-fn strings(words: &[&str]) -> Vec<String> {
+/// Owned copies of `words`, for the command lines the runner takes.
+pub fn strings(words: &[&str]) -> Vec<String> {
     words.iter().map(|w| w.to_string()).collect()
 }
 

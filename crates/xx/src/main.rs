@@ -84,24 +84,24 @@ fn run_xx() -> Outcome {
             }
             Err(err) => Outcome::fail(format!("{err:#}")),
         },
-        Cli::Lint(args) => {
-            let stdout = std::io::stdout();
-            match cmd::lint::run(&args, &mut stdout.lock()) {
-                Ok(outcome) => outcome,
-                Err(err) => Outcome::fail(format!("xx lint: {err:#}")),
-            }
-        }
-        Cli::Lower(args) => {
-            let stdout = std::io::stdout();
-            match cmd::lower::run(&args, &mut stdout.lock()) {
-                Ok(outcome) => outcome,
-                Err(err) => Outcome::fail(format!("xx lower: {err:#}")),
-            }
-        }
+        Cli::Lint(args) => run_subcommand("lint", |out| cmd::lint::run(&args, out)),
+        Cli::Lower(args) => run_subcommand("lower", |out| cmd::lower::run(&args, out)),
         Cli::Tool(mut argv) => {
             let name = argv.remove(0).to_string_lossy().into_owned();
             run_tool(&name, argv)
         }
+    }
+}
+
+/// Run `xx <name>` writing to stdout; an error is one `xx <name>: ...` line.
+fn run_subcommand(
+    name: &str,
+    run: impl FnOnce(&mut dyn Write) -> anyhow::Result<Outcome>,
+) -> Outcome {
+    let stdout = std::io::stdout();
+    match run(&mut stdout.lock()) {
+        Ok(outcome) => outcome,
+        Err(err) => Outcome::fail(format!("xx {name}: {err:#}")),
     }
 }
 

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use xx_pkg::apk::{self, Link, Request};
-use xx_pkg::system::{self, Runner};
+use xx_pkg::system::{self, strings, Runner};
 use xx_platform::{Mapped, Overlay, Target, Vars};
 
 use crate::exit::Outcome;
@@ -181,8 +181,4 @@ fn clean(mapped: &Mapped) -> Result<()> {
 fn make_link(link: &Link) -> Result<()> {
     xx_files::symlink_atomic(&link.target, &link.link)?;
     Ok(())
-}
-
-fn strings(items: &[&str]) -> Vec<String> {
-    items.iter().map(|item| item.to_string()).collect()
 }
