@@ -11,9 +11,15 @@
 //!
 //! The effects live in [`system`]: running dpkg/apt through `duct` with
 //! clear errors, atomic file writes and the `/var/lock/xx-apt` and
-//! `/var/lock/xx-apk` locks.
+//! `/var/lock/xx-apk` locks. [`apt_tool`] and [`apk_tool`] are what
+//! `xx-apt-get` and `xx-apk` do, as libraries that take a resolved
+//! [`xx_platform::Target`]: the command-line tools and every other tool that
+//! needs target packages (xx-cargo, xx-clang) install through them, so
+//! there is one install path and one lock per package manager.
 
 pub mod apk;
+pub mod apk_tool;
+pub mod apt_tool;
 pub mod args;
 pub mod error;
 pub mod packages;

@@ -85,6 +85,47 @@ impl Runner {
         }
     }
 
+    /// Run a command with its stdout sent to stderr (so that a tool's own
+    /// stdout stays clean) and no stdin; fail unless it exits 0.
+    pub fn visible_on_stderr(&self, program: &str, args: &[String]) -> Result<(), PkgError> {
+        let output = self
+            .command(program, args)
+            .stdin_null()
+            .stdout_to_stderr()
+            .unchecked()
+            .run()
+            .map_err(|source| spawn_error(program, args, source))?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(PkgError::Failed {
+                command: command_line(program, args),
+                status: output.status,
+            })
+        }
+    }
+
+    /// Run a command with no stdin and its output kept; when it fails, show
+    /// all of its output on stderr and fail naming the command.
+    pub fn quiet(&self, program: &str, args: &[String]) -> Result<(), PkgError> {
+        let output = self
+            .command(program, args)
+            .stdin_null()
+            .stderr_to_stdout()
+            .stdout_capture()
+            .unchecked()
+            .run()
+            .map_err(|source| spawn_error(program, args, source))?;
+        if output.status.success() {
+            return Ok(());
+        }
+        eprint!("{}", String::from_utf8_lossy(&output.stdout));
+        Err(PkgError::Failed {
+            command: command_line(program, args),
+            status: output.status,
+        })
+    }
+
     /// Run a command with the caller's stdin/stdout/stderr and return how
     /// it ended, whatever that was.
     pub fn passthrough(

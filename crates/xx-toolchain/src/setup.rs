@@ -91,15 +91,30 @@ pub struct Setup<'a> {
     pub host: &'a HostFacts,
     /// `XX_CC_PREFER_LINKER` / `XX_CC_PREFER_STATIC_LINKER`.
     pub prefs: LinkerPrefs,
-    /// Whether a missing GNU ld may be installed with apt-get
-    /// (`XX_NO_DOWNLOAD` unset).
-    pub may_install: bool,
+    /// Installs a missing GNU ld (`binutils-<triple>`); `None` when nothing
+    /// may be installed (`XX_NO_DOWNLOAD`).
+    pub installer: Option<&'a dyn PackageInstaller>,
     /// Whether to take the lock (`XX_CC_NOLOCK` unset).
     pub use_lock: bool,
-    /// The xx-rs binary, for the plain `clang` shims.
-    pub xx_exe: PathBuf,
+    /// The xx-rs binary the plain `clang`/`clang++` shims in the local bin
+    /// directory run, as xx writes them; `None` writes no such shims (see
+    /// the `xx` crate for when they are written).
+    pub plain_shims: Option<PathBuf>,
     /// What exists on the machine.
     pub probe: &'a dyn ToolProbe,
+}
+
+/// Installs packages of the build machine for setup: the GNU cross
+/// binutils that link targets lld cannot. The `xx` binary implements it
+/// with xx-apt-get's installer (one install path, one lock for every tool).
+pub trait PackageInstaller {
+    /// Install the build machine's package `package`; progress and errors
+    /// go to `log`. The error is one line naming the package.
+    fn install_host_package(
+        &self,
+        package: &str,
+        log: &mut dyn Write,
+    ) -> std::result::Result<(), String>;
 }
 
 /// What a setup did.
@@ -173,12 +188,12 @@ impl Setup<'_> {
         }
 
         let plain_clang = layout.local_bin_dir.join("clang");
-        if !exists_no_follow(&plain_clang) {
+        if let (Some(xx), false) = (&self.plain_shims, exists_no_follow(&plain_clang)) {
             for compiler in [Compiler::Clang, Compiler::ClangXX] {
                 let path = layout.local_bin_dir.join(compiler.program());
                 if !exists_no_follow(&path) {
                     let fallback = layout.bin_dir.join(compiler.program());
-                    let text = shim::plain_compiler(&self.xx_exe, compiler.tool(), &fallback);
+                    let text = shim::plain_compiler(xx, compiler.tool(), &fallback);
                     record(&path, write_atomic(&path, &text, 0o755)?);
                 }
             }
@@ -250,10 +265,13 @@ impl Setup<'_> {
     pub fn choose_linker(&self, target: &CcTarget, log: &mut dyn Write) -> Result<LinkerChoice> {
         let bin_dir = &self.layout.bin_dir;
         let mut plan = linker::plan(target, &self.prefs, self.probe, bin_dir);
-        if plan.want_binutils && self.may_install {
+        if let (true, Some(installer)) = (plan.want_binutils, self.installer) {
             if let Some(package) = linker::binutils_package(target) {
-                if install_package(&package, self.probe, log).is_ok() {
-                    plan = linker::plan(target, &self.prefs, self.probe, bin_dir);
+                match installer.install_host_package(&package, log) {
+                    Ok(()) => plan = linker::plan(target, &self.prefs, self.probe, bin_dir),
+                    Err(err) => {
+                        let _ = writeln!(log, "{err}");
+                    }
                 }
             }
         }
@@ -517,47 +535,6 @@ fn mingw_root(triple: &str) -> TargetRoot {
         gcc_lib_dir: Some(dir.to_string_lossy().into_owned()),
         cxx_include_dirs,
     }
-}
-
-/// Install a Debian package with apt-get (refreshing the package lists
-/// when the first attempt fails); its output goes to `log`.
-pub fn install_package(package: &str, probe: &dyn ToolProbe, log: &mut dyn Write) -> Result<()> {
-    if probe.which("apt-get").is_none() {
-        return Err(ToolchainError::Command {
-            command: format!("apt-get install {package}"),
-            source: std::io::Error::other("apt-get not found"),
-        });
-    }
-    let _ = writeln!(log, "xx-cc: installing {package} for its GNU ld");
-    let install = || {
-        duct::cmd!(
-            "apt-get",
-            "install",
-            "-y",
-            "--no-install-recommends",
-            package
-        )
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .stdout_to_stderr()
-        .run()
-    };
-    if install().is_ok() {
-        return Ok(());
-    }
-    let update = duct::cmd!("apt-get", "update")
-        .stdout_to_stderr()
-        .run()
-        .map_err(|source| ToolchainError::Command {
-            command: "apt-get update".into(),
-            source,
-        });
-    update?;
-    install()
-        .map(|_| ())
-        .map_err(|source| ToolchainError::Command {
-            command: format!("apt-get install -y --no-install-recommends {package}"),
-            source,
-        })
 }
 
 /// The triple with Alpine's vendor (`aarch64-unknown-linux-musl` ->

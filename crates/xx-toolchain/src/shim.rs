@@ -67,6 +67,13 @@ pub fn sysroot_pkg_config(triple: &str) -> String {
     ))
 }
 
+/// The first argument that makes the xx-rs binary run the tool it names,
+/// whatever the binary's own file name: `<xx> --xx-tool=xx-clang ARGS`.
+/// Scripts xx-rs writes call the binary this way, so they work with every
+/// install form (a link, a hard link, a copy named after any tool, a
+/// renamed binary).
+pub const TOOL_ARG: &str = "--xx-tool=";
+
 /// A plain compiler name (`clang`, `gcc`, `c++`) that runs the xx-rs tool
 /// `tool` (`xx-clang`, `xx-clang++`) in plain mode: target-aware only with
 /// `--target=`, or for every build while wrapped. When `xx` is gone (an xx
@@ -76,7 +83,7 @@ pub fn sysroot_pkg_config(triple: &str) -> String {
 pub fn plain_compiler(xx: &Path, tool: &str, fallback: &Path) -> String {
     script(&format!(
         "[ -x {xx} ] || exec {fallback} \"$@\"\nexec {xx} {} --xx-cc-plain \"$@\"",
-        shell_quote(tool),
+        shell_quote(&format!("{TOOL_ARG}{tool}")),
         xx = quoted(xx),
         fallback = quoted(fallback),
     ))
@@ -127,7 +134,7 @@ mod tests {
                 "xx-clang++",
                 Path::new("/usr/bin/clang++")
             ),
-            "#!/bin/sh\n# written by xx-rs (xx-cc)\n[ -x '/usr/bin/xx' ] || exec '/usr/bin/clang++' \"$@\"\nexec '/usr/bin/xx' 'xx-clang++' --xx-cc-plain \"$@\"\n"
+            "#!/bin/sh\n# written by xx-rs (xx-cc)\n[ -x '/usr/bin/xx' ] || exec '/usr/bin/clang++' \"$@\"\nexec '/usr/bin/xx' '--xx-tool=xx-clang++' --xx-cc-plain \"$@\"\n"
         );
     }
 

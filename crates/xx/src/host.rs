@@ -35,14 +35,37 @@ pub fn detect(root: &Path) -> HostInfo {
     }
 }
 
-/// The target every tool works for: `TARGETPLATFORM` & co. resolved
-/// against the build machine below [`root`], with its names. A target the
-/// tables cannot map is the tool's one-line failure (`Err` holds it).
-pub fn resolve_target(vars: &dyn Vars) -> Result<(Target, Mapped), Outcome> {
-    let host = detect(&root(vars));
-    let target = Target::resolve(vars, &host).map_err(Outcome::fail)?;
-    let mapped = target.mapped().map_err(Outcome::fail)?.clone();
-    Ok((target, mapped))
+/// What a tool works with, resolved once at its edge from the environment
+/// and the build root, then passed by reference to the libraries: the
+/// build machine's facts and the target with its names. Nothing below the
+/// edge parses `TARGETPLATFORM` & co. again.
+#[derive(Debug, Clone)]
+pub struct TargetContext {
+    /// The root whose `/etc` describes the build machine ([`root`]).
+    pub root: PathBuf,
+    /// The build machine's facts, read below [`TargetContext::root`].
+    pub host: HostInfo,
+    /// The target (`TARGETPLATFORM` & co.), supported by the tables.
+    pub target: Target,
+    /// The target's names (the tables' mapping of [`TargetContext::target`]).
+    pub mapped: Mapped,
+}
+
+impl TargetContext {
+    /// Resolve the target `vars` name against the build machine. A target
+    /// the tables cannot map is the tool's one-line failure (`Err` holds it).
+    pub fn resolve(vars: &dyn Vars) -> Result<TargetContext, Outcome> {
+        let root = root(vars);
+        let host = detect(&root);
+        let target = Target::resolve(vars, &host).map_err(Outcome::fail)?;
+        let mapped = target.mapped().map_err(Outcome::fail)?.clone();
+        Ok(TargetContext {
+            root,
+            host,
+            target,
+            mapped,
+        })
+    }
 }
 
 /// The first `MacOSX*.sdk` directory under `dir` in name order, as a path

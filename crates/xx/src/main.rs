@@ -3,11 +3,16 @@
 //! Invoked through a link named after a tool (`xx-info`, `xx-verify`, ...)
 //! it runs that tool with xx-compatible arguments; invoked as `xx` it takes
 //! the tool as its first argument (`xx info triple`) and offers
-//! `xx install-links` for standalone installs.
+//! `xx install-links` for standalone installs. A first argument
+//! `--xx-tool=<tool>` names the tool whatever the binary is called: the
+//! scripts xx-rs writes use it, so that they work with a copy of the binary
+//! named after another tool. No tool runs this binary again to call
+//! another tool: they call the libraries.
 
 mod cmd;
 mod exit;
 mod host;
+mod toolchain;
 mod tools;
 
 use std::ffi::OsString;
@@ -64,9 +69,19 @@ fn main() -> ExitCode {
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let rest: Vec<OsString> = args.collect();
+    let mut rest: Vec<OsString> = args.collect();
 
-    let outcome = if invoked_as.starts_with("xx-") {
+    // `<xx> --xx-tool=<tool> ARGS`: the form scripts written by xx-rs use,
+    // which runs the named tool whatever this binary is called.
+    let named = rest
+        .first()
+        .and_then(|first| first.to_str())
+        .and_then(|first| first.strip_prefix(xx_toolchain::shim::TOOL_ARG))
+        .map(str::to_string);
+    let outcome = if let Some(tool) = named {
+        rest.remove(0);
+        run_tool(&tool, rest)
+    } else if invoked_as.starts_with("xx-") {
         run_tool(&invoked_as, rest)
     } else {
         run_xx()

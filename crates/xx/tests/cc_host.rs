@@ -274,10 +274,10 @@ fn first_use_writes_xx_files_for_the_target() {
     // Plain `clang` in /usr/local/bin, as xx links it to xx-clang.
     assert!(m
         .read("usr/local/bin/clang")
-        .contains("'xx-clang' --xx-cc-plain"));
+        .contains("'--xx-tool=xx-clang' --xx-cc-plain"));
     assert!(m
         .read("usr/local/bin/clang++")
-        .contains("'xx-clang++' --xx-cc-plain"));
+        .contains("'--xx-tool=xx-clang++' --xx-cc-plain"));
     // Cross targets do not write the native default config.
     assert!(!m.path("etc/llvm/xx-default.cfg").exists());
     no_temp_files(&m);

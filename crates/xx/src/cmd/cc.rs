@@ -9,18 +9,17 @@ use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, Context, Result};
-use xx_platform::distro::{self, PackageFamily};
-use xx_platform::target::DEFAULT_MACOS_SDK;
-use xx_platform::{HostInfo, Overlay, Target, Vars};
+use anyhow::{anyhow, Result};
+use xx_pkg::apt_tool::Output;
+use xx_platform::{HostInfo, Target, Vars};
 use xx_toolchain::args::{CcArgs, Early};
-use xx_toolchain::linker::{LinkerPrefs, PreferLinker, ToolProbe};
+use xx_toolchain::linker::ToolProbe;
 use xx_toolchain::probe::SystemProbe;
-use xx_toolchain::setup::install_package;
+use xx_toolchain::TargetOs;
 use xx_toolchain::{crossfile, layout, linker, wrap, CcTarget, Compiler, HostFacts, Layout};
-use xx_toolchain::{Setup, TargetOs};
 
 use crate::exit::Outcome;
+use crate::toolchain::ClangEnv;
 
 /// `xx-cc`: `xx-clang` under another name.
 pub fn run_cc(args: &[String], vars: &dyn Vars, out: &mut dyn Write) -> Result<Outcome> {
@@ -42,68 +41,35 @@ pub fn run_cxx(args: &[String], vars: &dyn Vars, out: &mut dyn Write) -> Result<
     run(Compiler::ClangXX, args, vars, out)
 }
 
-/// The environment's view: host facts and the `TARGET*` target.
-struct Env<'a> {
-    vars: &'a dyn Vars,
+/// The environment's view, read once: the build root and the `TARGET*`
+/// target (resolved whether or not this run needs it; an error is kept for
+/// the runs that do).
+struct Env {
+    root: PathBuf,
     host: HostInfo,
+    target: std::result::Result<(Target, CcTarget), String>,
 }
 
-impl Env<'_> {
+impl Env {
+    fn resolve(vars: &dyn Vars) -> Env {
+        let root = crate::host::root(vars);
+        let host = crate::host::detect(&root);
+        let target = Target::resolve(vars, &host)
+            .map_err(|err| err.to_string())
+            .and_then(|target| {
+                let cc = crate::toolchain::cc_target(
+                    &target,
+                    target.mapped().map_err(|err| err.to_string())?,
+                );
+                Ok((target, cc))
+            });
+        Env { root, host, target }
+    }
+
     /// The target `TARGETPLATFORM` & co. name (`xx-info triple`).
-    fn target(&self) -> Result<(Target, CcTarget)> {
-        let target = Target::resolve(self.vars, &self.host)?;
-        let mapped = target.mapped()?;
-        let cc = CcTarget::known(
-            mapped.triple.clone(),
-            TargetOs::from_oci(&target.platform.os),
-            mapped.arch,
-        );
-        Ok((target, cc))
+    fn target(&self) -> Result<&(Target, CcTarget)> {
+        self.target.as_ref().map_err(|err| anyhow!("{err}"))
     }
-
-    /// The build machine's own triple (`xx-info triple` with no `TARGET*`).
-    fn native_triple(&self) -> String {
-        let cleared = Overlay::new(self.vars)
-            .set("TARGETPLATFORM", "")
-            .set("TARGETPAIR", "")
-            .set("TARGETOS", "")
-            .set("TARGETARCH", "")
-            .set("TARGETVARIANT", "");
-        Target::resolve(&cleared, &self.host)
-            .ok()
-            .and_then(|target| target.mapped().ok().map(|m| m.triple.clone()))
-            .unwrap_or_default()
-    }
-
-    fn host_facts(&self) -> HostFacts {
-        let distro_id = self
-            .host
-            .os_release
-            .as_ref()
-            .map(|release| release.id.as_str())
-            .unwrap_or_default();
-        HostFacts {
-            alpine: self.host.alpine_release,
-            debian_family: distro::find(distro_id)
-                .is_some_and(|row| row.family == PackageFamily::Debian),
-            macos_sdk: self
-                .host
-                .macos_sdk
-                .clone()
-                .unwrap_or_else(|| DEFAULT_MACOS_SDK.to_string()),
-            native_triple: self.native_triple(),
-        }
-    }
-}
-
-fn flag(vars: &dyn Vars, name: &str) -> bool {
-    vars.non_empty(name).is_some()
-}
-
-fn xx_exe() -> Result<PathBuf> {
-    std::env::current_exe()
-        .and_then(|path| path.canonicalize())
-        .context("cannot locate the xx binary")
 }
 
 fn run(
@@ -117,7 +83,7 @@ fn run(
     match parsed.early {
         Some(Early::Config) => return exec(&layout.bin(compiler.program()), &parsed.clang_args),
         Some(Early::Wrap) => {
-            wrap::wrap(&layout, &xx_exe()?)?;
+            wrap::wrap(&layout, &crate::cmd::links::this_binary()?)?;
             return Ok(Outcome::Success);
         }
         Some(Early::Unwrap) => {
@@ -127,38 +93,22 @@ fn run(
         None => {}
     }
 
-    let env = Env {
-        vars,
-        host: crate::host::detect(&crate::host::root(vars)),
-    };
+    let env = Env::resolve(vars);
     // xx-* names always use the target; plain `clang` only when wrapped.
     let wrapped = !parsed.plain || wrap::is_wrapped(&layout);
     let target = match &parsed.target {
         Some(triple) => {
             let fallback = env.target().ok().map(|(_, cc)| cc);
-            Some(CcTarget::from_triple(triple, fallback.as_ref())?)
+            Some(CcTarget::from_triple(triple, fallback)?)
         }
-        None if wrapped || parsed.download_ld => Some(env.target()?.1),
+        None if wrapped || parsed.download_ld => Some(env.target()?.1.clone()),
         None => None,
     };
-    let facts = env.host_facts();
-    let probe = SystemProbe;
-    let setup = Setup {
-        layout: &layout,
-        host: &facts,
-        prefs: LinkerPrefs {
-            prefer: PreferLinker::from_var(vars.get("XX_CC_PREFER_LINKER").as_deref()),
-            prefer_static: flag(vars, "XX_CC_PREFER_STATIC_LINKER"),
-        },
-        may_install: !flag(vars, "XX_NO_DOWNLOAD"),
-        use_lock: !flag(vars, "XX_CC_NOLOCK"),
-        xx_exe: xx_exe()?,
-        probe: &probe,
-    };
+    let clang = ClangEnv::new(vars, &env.host, &env.root, Output::Shown);
     let invocation = Invocation {
         compiler,
         env: &env,
-        setup: &setup,
+        clang: &clang,
         target,
     };
     invocation.run(&parsed, wrapped, out)
@@ -167,17 +117,24 @@ fn run(
 /// One run of the tool, after the arguments and the target are known.
 struct Invocation<'a> {
     compiler: Compiler,
-    env: &'a Env<'a>,
-    setup: &'a Setup<'a>,
+    env: &'a Env,
+    clang: &'a ClangEnv,
     /// `--target=`, else the environment's target when the tool uses it.
     target: Option<CcTarget>,
 }
 
 impl Invocation<'_> {
     fn ensure(&self, target: &CcTarget) -> Result<()> {
-        let stderr = std::io::stderr();
-        self.setup
-            .ensure(target, self.compiler, &mut stderr.lock())?;
+        let report = self.clang.ensure(target, self.compiler)?;
+        if self.clang.plain_shims_requested {
+            for path in report
+                .written
+                .iter()
+                .filter(|path| path.starts_with(&self.clang.layout.local_bin_dir))
+            {
+                eprintln!("xx-clang: wrote {}", path.display());
+            }
+        }
         Ok(())
     }
 
@@ -194,12 +151,7 @@ impl Invocation<'_> {
         if parsed.download_ld {
             let target = self.target.as_ref().ok_or_else(|| anyhow!("no target"))?;
             let stderr = std::io::stderr();
-            return Ok(download_ld(
-                target,
-                self.setup.probe,
-                &self.setup.layout.bin_dir,
-                &mut stderr.lock(),
-            ));
+            return Ok(download_ld(target, self.clang, &mut stderr.lock()));
         }
         if let (true, Some(target)) = (parsed.print_target, &self.target) {
             self.ensure(target)?;
@@ -223,7 +175,7 @@ impl Invocation<'_> {
         }
         if parsed.print_sysroot {
             self.ensure_given()?;
-            let sysroot = print_sysroot(self.env, self.setup.host, self.target.as_ref())?;
+            let sysroot = print_sysroot(self.env, &self.clang.facts, self.target.as_ref())?;
             writeln!(out, "{sysroot}")?;
             return Ok(Outcome::Success);
         }
@@ -240,11 +192,11 @@ impl Invocation<'_> {
     /// `--print-cmake-defines`: xx's `-D` flags for the environment's target.
     fn cmake_defines(&self) -> Result<String> {
         let (_, env_target) = self.env.target()?;
-        self.ensure(&env_target)?;
+        self.ensure(env_target)?;
         let triple = &env_target.triple;
         Ok(format!(
             "-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_ASM_COMPILER=clang -DPKG_CONFIG_EXECUTABLE={} -DCMAKE_C_COMPILER_TARGET={triple} -DCMAKE_CXX_COMPILER_TARGET={triple} -DCMAKE_ASM_COMPILER_TARGET={triple}",
-            self.setup.pkg_config_program(triple)
+            self.clang.with_setup(|setup| setup.pkg_config_program(triple))
         ))
     }
 
@@ -262,16 +214,18 @@ impl Invocation<'_> {
             TargetOs::Windows => "windows".to_string(),
             TargetOs::Darwin => "darwin".to_string(),
             TargetOs::Other => env_target
-                .map(|(platform_target, _)| platform_target.platform.os)
+                .map(|(platform_target, _)| platform_target.platform.os.clone())
                 .unwrap_or_default(),
         };
-        Ok(self.setup.cross_spec(&target, &oci_os))
+        Ok(self
+            .clang
+            .with_setup(|setup| setup.cross_spec(&target, &oci_os)))
     }
 
     /// Replace this process with clang, with the target's config (or the
     /// default config when no target is given).
     fn exec_compiler(&self, clang_args: &[String]) -> Result<Outcome> {
-        let layout = self.setup.layout;
+        let layout = &self.clang.layout;
         let program = layout.bin(self.compiler.program());
         if !program.is_file() {
             return Err(anyhow!(
@@ -315,16 +269,13 @@ fn print_sysroot(env: &Env, facts: &HostFacts, target: Option<&CcTarget>) -> Res
 /// the target exists afterwards; when Debian names it differently
 /// (`s390x-linux-gnu-ld` for `s390x-unknown-linux-gnu`), `<bin>/<triple>-ld`
 /// becomes a link to it, so the name xx promises works.
-fn download_ld(
-    target: &CcTarget,
-    probe: &dyn ToolProbe,
-    bin_dir: &Path,
-    log: &mut dyn Write,
-) -> Outcome {
+fn download_ld(target: &CcTarget, clang: &ClangEnv, log: &mut dyn Write) -> Outcome {
+    let probe = &SystemProbe;
+    let bin_dir = &clang.layout.bin_dir;
     if linker::gnu_cross_ld(target, probe).is_none() {
         if let Some(package) = linker::binutils_package(target) {
-            if let Err(err) = install_package(&package, probe, log) {
-                let _ = writeln!(log, "xx-clang: {err}");
+            if let Err(err) = clang.install_host_package(&package, log) {
+                let _ = writeln!(log, "{err}");
             }
         }
     }

@@ -15,19 +15,23 @@ use anyhow::{bail, Context, Result};
 use xx_buildenv::go::{self, Cgo, GoTools, PreferredCompiler};
 use xx_platform::Vars;
 
-use super::cargo::xx_tool;
 use crate::exit::Outcome;
+use crate::host::TargetContext;
+use crate::toolchain::{cc_target, ClangEnv};
 use xx_files::write_atomic;
+use xx_pkg::apt_tool::Output;
+use xx_toolchain::Compiler;
 
 /// Run `xx-go` with its arguments (without argv[0]).
 pub fn run(args: &[String], vars: &dyn Vars, _out: &mut dyn Write) -> Result<Outcome> {
     let Ok(go_program) = which::which("go") else {
         return Ok(Outcome::fail("go: not found"));
     };
-    let (target, mapped) = match crate::host::resolve_target(vars) {
-        Ok(resolved) => resolved,
+    let context = match crate::host::TargetContext::resolve(vars) {
+        Ok(context) => context,
         Err(outcome) => return Ok(outcome),
     };
+    let (target, mapped) = (&context.target, &context.mapped);
     let mode = args.first().map(String::as_str);
     if mode == Some("--unwrap") {
         if let Some(file) = go_env_file(&go_program)? {
@@ -43,11 +47,11 @@ pub fn run(args: &[String], vars: &dyn Vars, _out: &mut dyn Write) -> Result<Out
 
     let cgo = Cgo::decide(vars, mapped.is_cross);
     let tools = if cgo.enabled || wrap {
-        c_tools(&mapped.triple, vars)
+        c_tools(&context, vars)
     } else {
         GoTools::default()
     };
-    let plan = go::plan(&target, vars, &tools, cgo)?;
+    let plan = go::plan(target, vars, &tools, cgo)?;
 
     if wrap {
         if let Some(file) = go_env_file(&go_program)? {
@@ -74,9 +78,11 @@ pub fn run(args: &[String], vars: &dyn Vars, _out: &mut dyn Write) -> Result<Out
 
 /// The target's C tools, as xx finds them: `<triple>-gcc`/`-g++` when
 /// installed, replaced by the xx-clang aliases when clang is preferred and
-/// installed (which sets clang up for the target), then `<triple>-ar` and
-/// `<triple>-pkg-config`.
-fn c_tools(triple: &str, vars: &dyn Vars) -> GoTools {
+/// installed (clang is set up for the target here, in process, as
+/// xx-clang does), then `<triple>-ar` and `<triple>-pkg-config`. When that
+/// setup fails, xx-go says why and keeps gcc, as xx does.
+fn c_tools(context: &TargetContext, vars: &dyn Vars) -> GoTools {
+    let triple = context.mapped.triple.as_str();
     let found = |tool: &str| {
         let name = format!("{triple}-{tool}");
         which::which(&name).ok().map(|_| name)
@@ -88,10 +94,15 @@ fn c_tools(triple: &str, vars: &dyn Vars) -> GoTools {
     };
     match PreferredCompiler::from_vars(vars) {
         PreferredCompiler::Clang if which::which("clang").is_ok() => {
-            tools.clang_triple = xx_tool::run_quiet("clang", &["--print-target-triple"], &[])
-                .ok()
-                .map(|text| text.trim().to_string())
-                .filter(|triple| !triple.is_empty());
+            let clang = ClangEnv::new(vars, &context.host, &context.root, Output::OnFailure);
+            let target = cc_target(&context.target, &context.mapped);
+            match clang.ensure(&target, Compiler::Clang) {
+                Ok(_) => tools.clang_triple = Some(target.triple),
+                Err(err) => eprintln!(
+                    "xx-go: cannot set clang up for {triple} ({err:#}); using {}",
+                    tools.gcc.as_deref().unwrap_or("go's default C compiler")
+                ),
+            }
         }
         PreferredCompiler::Clang => {}
         PreferredCompiler::Other(name) => {

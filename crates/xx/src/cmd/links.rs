@@ -8,13 +8,21 @@ use anyhow::{bail, Context, Result};
 
 use crate::tools::TOOLS;
 
+/// The running xx-rs binary, for the two things that must name it: the
+/// links `xx install-links` makes and the plain `clang`/`clang++` scripts
+/// xx-clang writes (which run it as `<binary> --xx-tool=xx-clang ...`, see
+/// `xx_toolchain::shim::TOOL_ARG`). No tool runs it to call another tool.
+pub fn this_binary() -> Result<PathBuf> {
+    std::env::current_exe()
+        .and_then(|p| p.canonicalize())
+        .context("cannot locate the xx binary")
+}
+
 /// Create (or refresh) one link per tool in `dir`, pointing at the running
 /// binary. Existing links are replaced atomically; a regular file of the
 /// same name is left alone and reported as an error.
 pub fn install(dir: &Path) -> Result<String> {
-    let exe = std::env::current_exe()
-        .and_then(|p| p.canonicalize())
-        .context("cannot locate the xx binary")?;
+    let exe = this_binary()?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut report = String::new();
     for tool in TOOLS {

@@ -12,7 +12,6 @@
 mod rust_tools;
 mod setup;
 pub(crate) mod state;
-pub(crate) mod xx_tool;
 
 use std::io::Write;
 use std::os::unix::process::CommandExt;
@@ -38,8 +37,12 @@ pub fn run(args: &[String], vars: &dyn Vars, out: &mut dyn Write) -> Result<Outc
     if runs_cargo && rust.cargo.is_none() {
         return Ok(Outcome::fail("cargo: not found"));
     }
-    let host = crate::host::detect(&crate::host::root(vars));
-    let target = match CargoTarget::resolve(vars, &host, rust.toolchain()) {
+    let context = match crate::host::TargetContext::resolve(vars) {
+        Ok(context) => context,
+        Err(outcome) => return Ok(outcome),
+    };
+    let host = &context.host;
+    let target = match CargoTarget::resolve(vars, host, rust.toolchain()) {
         Ok(target) => target,
         Err(err) => return Ok(Outcome::fail(err)),
     };
@@ -57,8 +60,8 @@ pub fn run(args: &[String], vars: &dyn Vars, out: &mut dyn Write) -> Result<Outc
             None => Some(FileLock::acquire(&paths.lock)?),
         };
         if !paths.is_done(&entry) {
-            place.setup(&target)?;
-            setup::ensure_std(&rust, &target, compiler_facts(&rust, &host))?;
+            place.setup(&target, vars, &context)?;
+            setup::ensure_std(&rust, &target, compiler_facts(&rust, host), vars, &context)?;
             paths.mark_done(entry)?;
         }
     }

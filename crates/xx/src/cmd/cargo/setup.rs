@@ -1,19 +1,24 @@
-//! The one-time setup of a target: the C toolchain (through
-//! `xx-clang --setup-target-triple`) and the Rust standard library.
+//! The one-time setup of a target: the C toolchain (xx-clang's setup, in
+//! process, with xx-cargo's settings) and the Rust standard library
+//! (installed through xx-apt-get's or xx-apk's installer, in process).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use xx_buildenv::cargo::stdlib::{self, CompilerFacts, StdSource};
 use xx_buildenv::cargo::{CargoTarget, HostCompilers, Tools};
-use xx_platform::Vars;
+use xx_pkg::apk_tool::ApkTool;
+use xx_pkg::apt_tool::{AptTool, Output};
+use xx_platform::{Overlay, Target, Vars};
 
 use super::rust_tools::RustTools;
+use crate::host::TargetContext;
+use crate::toolchain::ClangEnv;
 use xx_files::{ensure_dir, symlink_atomic};
 use xx_toolchain::shim::is_ours_file;
+use xx_toolchain::{CcTarget, Compiler, TargetOs};
 
 use super::state::is_writable;
-use super::xx_tool;
 
 /// xx-cc's variable that moves its files below a directory.
 const CC_PREFIX_VAR: &str = "XX_CC_PREFIX";
@@ -64,19 +69,32 @@ impl CcPlace {
         self.prefix.join("usr/bin")
     }
 
-    /// Set the C toolchain up for the target (`xx-clang
-    /// --setup-target-triple` with xx-cargo's settings).
-    pub fn setup(&self, target: &CargoTarget) -> Result<()> {
-        let mut env: Vec<(String, String)> = target
-            .tuning
-            .iter()
-            .map(|(key, value)| (key.to_string(), value.clone()))
-            .collect();
+    /// Set the C toolchain up for the target, as `xx-clang
+    /// --setup-target-triple` does with xx-cargo's settings (its tuning,
+    /// and the private prefix when there is one).
+    pub fn setup(
+        &self,
+        target: &CargoTarget,
+        vars: &dyn Vars,
+        context: &TargetContext,
+    ) -> Result<()> {
+        let mut tuned = Overlay::new(vars);
+        for (key, value) in &target.tuning {
+            tuned = tuned.set(key, value.clone());
+        }
         if self.private {
             link_system_compilers(&self.bin_dir())?;
-            env.push((CC_PREFIX_VAR.into(), self.prefix.display().to_string()));
+            tuned = tuned.set(CC_PREFIX_VAR, self.prefix.display().to_string());
         }
-        xx_tool::run_quiet("clang", &["--setup-target-triple"], &env)?;
+        let clang = ClangEnv::new(&tuned, &context.host, &context.root, Output::OnFailure);
+        let cc = CcTarget::known(
+            target.cc_triple.clone(),
+            TargetOs::from_oci(&target.platform.os),
+            target.arch,
+        );
+        clang
+            .ensure(&cc, Compiler::Clang)
+            .with_context(|| format!("cannot set clang up for {}", target.cc_triple))?;
         Ok(())
     }
 
@@ -172,8 +190,15 @@ fn link_system_compilers(bin_dir: &Path) -> Result<()> {
 }
 
 /// Make sure rustc has the target's standard library, installing it the
-/// way xx does when it is missing.
-pub fn ensure_std(rust: &RustTools, target: &CargoTarget, facts: CompilerFacts) -> Result<()> {
+/// way xx does when it is missing (through the package installers, for the
+/// target of `context`).
+pub fn ensure_std(
+    rust: &RustTools,
+    target: &CargoTarget,
+    facts: CompilerFacts,
+    vars: &dyn Vars,
+    context: &TargetContext,
+) -> Result<()> {
     let sysroot = rust.sysroot()?;
     let dir = stdlib::std_dir(&sysroot, &target.rust_triple);
     if dir.is_dir() {
@@ -215,7 +240,9 @@ pub fn ensure_std(rust: &RustTools, target: &CargoTarget, facts: CompilerFacts) 
             let version = rust.package_version();
             let version = version.as_deref();
             let operand = stdlib::apt_operand(package, version);
-            let installed = xx_tool::run_quiet("apt-get", &["install", "-y", &operand], &[]);
+            let installed = AptTool::from_vars(vars, &context.root)
+                .install(&context.target, &[&operand], Output::OnFailure)
+                .map_err(|err| anyhow!("xx-apt-get install -y {operand}: {err}"));
             if let (Err(err), Some(version)) = (&installed, version) {
                 bail!(
                     "{err}: the archive has no {package}:{} at the compiler's version {version}, and rustc only loads a standard library built by itself; use a Rust compiler that has a standard library for {triple}",
@@ -225,7 +252,16 @@ pub fn ensure_std(rust: &RustTools, target: &CargoTarget, facts: CompilerFacts) 
             installed?;
         }
         StdSource::Apk => {
-            xx_tool::run_quiet("apk", &["add", stdlib::ALPINE_STD], &[])?;
+            // Packages are always installed with Alpine's own vendor.
+            let alpine_vendor = Overlay::new(vars).set("XX_VENDOR", "");
+            let alpine_target = Target::for_platform(
+                context.target.platform.clone(),
+                &alpine_vendor,
+                &context.host,
+            )?;
+            ApkTool::from_vars(vars)
+                .install(&alpine_target, &[stdlib::ALPINE_STD], Output::OnFailure)
+                .with_context(|| format!("xx-apk add {}", stdlib::ALPINE_STD))?;
         }
         StdSource::Unknown => bail!(
             "the Rust standard library for {triple} is not installed ({} is missing): {}",

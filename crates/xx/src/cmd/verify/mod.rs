@@ -114,10 +114,11 @@ pub fn run(args: &[String], vars: &dyn Vars, out: &mut dyn Write) -> Result<Outc
         return Ok(Outcome::Exit(1));
     }
 
-    let (target, mapped) = match crate::host::resolve_target(vars) {
-        Ok(resolved) => resolved,
-        Err(outcome) => return Ok(outcome),
-    };
+    let crate::host::TargetContext { target, mapped, .. } =
+        match crate::host::TargetContext::resolve(vars) {
+            Ok(context) => context,
+            Err(outcome) => return Ok(outcome),
+        };
     let Some(expected) = Expectation::for_target(
         &mapped,
         &target.platform.os,
