@@ -134,7 +134,56 @@ pub fn run(args: &Args) -> Result<()> {
         .join("release/hello-xx-rs");
     xx_verify(links.path(), platform, &rust_binary)?;
     run_under_qemu(&qemu, &rust_binary)?;
+    report_written(&field("triple"), rust_triple.trim(), &field("arch"));
     Ok(())
+}
+
+/// Whether xx-clang wrote `path`: its config file, a link to an LLVM tool,
+/// or one of its scripts (they carry "written by xx-rs" on line two).
+fn written_by_xx(path: &Path) -> bool {
+    if path.extension().is_some_and(|ext| ext == "cfg") {
+        return true;
+    }
+    if let Ok(target) = std::fs::read_link(path) {
+        return target.to_string_lossy().contains("llvm-");
+    }
+    std::fs::read(path).is_ok_and(|bytes| {
+        let head = String::from_utf8_lossy(&bytes[..bytes.len().min(256)]).into_owned();
+        head.lines().nth(1).is_some_and(|line| line.contains("written by xx-rs"))
+    })
+}
+
+/// Say what the tools left on this machine outside the temporary build
+/// folder: the target's packages (dpkg's foreign architecture, the target
+/// libc and Rust standard library) and xx's own files next to clang. The
+/// xx binary runs from the build tree, so no plain `clang` scripts are
+/// written to `/usr/local/bin` (see docs/xx-clang.md).
+fn report_written(triple: &str, rust_triple: &str, arch: &str) {
+    let mut written: Vec<String> = Vec::new();
+    for dir in ["/usr/bin", "/usr/lib/llvm-14/bin"] {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with(triple) || name.starts_with(rust_triple))
+            .filter(|name| written_by_xx(&Path::new(dir).join(name)))
+            .collect();
+        names.sort();
+        if !names.is_empty() {
+            written.push(format!("{dir}: {}", names.join(" ")));
+        }
+    }
+    let record = format!("/.xx-cargo.{arch}");
+    if Path::new(&record).is_file() {
+        written.push(format!("{record} (xx-cargo's record of the finished setup)"));
+    }
+    step("what the xx tools wrote outside the build folder");
+    for line in written {
+        println!("  {line}");
+    }
+    println!("  and, through apt, the target's packages (dpkg --print-foreign-architectures)");
 }
 
 /// `xx-verify --json` of a program built for `platform`; prints the report.
