@@ -32,7 +32,8 @@ use lang_support::LangSandbox;
 const XX_STATE: &str = "rm -f /.xx-cargo.arm64 /usr/bin/aarch64-unknown-linux-gnu* /usr/lib/llvm-14/bin/aarch64-unknown-linux-gnu.cfg";
 
 /// The command timed.
-const SETUP: &str = "TARGETPLATFORM=linux/arm64 RUSTC=/usr/bin/rustc xx-cargo --setup-target-triple";
+const SETUP: &str =
+    "TARGETPLATFORM=linux/arm64 RUSTC=/usr/bin/rustc xx-cargo --setup-target-triple";
 
 fn main() -> Result<()> {
     let rounds: usize = std::env::var("XX_BENCH_ROUNDS")

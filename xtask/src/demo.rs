@@ -149,7 +149,9 @@ fn written_by_xx(path: &Path) -> bool {
     }
     std::fs::read(path).is_ok_and(|bytes| {
         let head = String::from_utf8_lossy(&bytes[..bytes.len().min(256)]).into_owned();
-        head.lines().nth(1).is_some_and(|line| line.contains("written by xx-rs"))
+        head.lines()
+            .nth(1)
+            .is_some_and(|line| line.contains("written by xx-rs"))
     })
 }
 
@@ -177,7 +179,9 @@ fn report_written(triple: &str, rust_triple: &str, arch: &str) {
     }
     let record = format!("/.xx-cargo.{arch}");
     if Path::new(&record).is_file() {
-        written.push(format!("{record} (xx-cargo's record of the finished setup)"));
+        written.push(format!(
+            "{record} (xx-cargo's record of the finished setup)"
+        ));
     }
     step("what the xx tools wrote outside the build folder");
     for line in written {

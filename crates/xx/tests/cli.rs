@@ -46,6 +46,64 @@ fn dispatches_on_argv0_and_subcommand() {
     }
 }
 
+/// Every install form runs the tool it is named for, and `--xx-tool=`
+/// (the form xx-rs's own scripts use) runs the tool it names whatever the
+/// binary is called: a plain copy named `xx-go` or `xx-clang` included.
+#[test]
+fn every_install_form_and_the_tool_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy");
+    let hard = dir.path().join("hard");
+    std::fs::create_dir_all(&copy).unwrap();
+    std::fs::create_dir_all(&hard).unwrap();
+    // A hard link needs the same file system: copy the binary first.
+    let own = dir.path().join("xx");
+    std::fs::copy(XX, &own).unwrap();
+    for name in ["xx-info", "xx-go", "xx-clang", "xx-verify"] {
+        std::fs::copy(XX, copy.join(name)).unwrap();
+        std::fs::hard_link(&own, hard.join(name)).unwrap();
+    }
+    let renamed = dir.path().join("my-tool");
+    std::fs::copy(XX, &renamed).unwrap();
+    let vars = [("TARGETPLATFORM", "linux/arm64")];
+    let forms: Vec<(String, std::path::PathBuf, Vec<&str>)> = vec![
+        ("copy".into(), copy.join("xx-info"), vec!["triple"]),
+        ("hard link".into(), hard.join("xx-info"), vec!["triple"]),
+        ("renamed".into(), renamed.clone(), vec!["info", "triple"]),
+        (
+            "copy named xx-go, --xx-tool".into(),
+            copy.join("xx-go"),
+            vec!["--xx-tool=xx-info", "triple"],
+        ),
+        (
+            "copy named xx-clang, --xx-tool".into(),
+            copy.join("xx-clang"),
+            vec!["--xx-tool=info", "triple"],
+        ),
+        (
+            "renamed, --xx-tool".into(),
+            renamed.clone(),
+            vec!["--xx-tool=xx-info", "triple"],
+        ),
+    ];
+    for (form, program, args) in &forms {
+        let out = run(program, args, &vars);
+        assert!(out.status.success(), "{form}: {}", stderr(&out));
+        assert_eq!(stdout(&out), "aarch64-linux-gnu\n", "{form}");
+    }
+    // A copy runs its own tool, not the one another copy is named for.
+    let out = run(&copy.join("xx-verify"), &[], &vars);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("Usage"), "{}", stderr(&out));
+    let out = run(&copy.join("xx-go"), &["--xx-tool=nope"], &vars);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("unknown tool \"nope\""),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn unknown_tools_are_named() {
     let out = run(Path::new(XX), &["frobnicate"], &[]);
