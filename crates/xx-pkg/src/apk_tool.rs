@@ -71,7 +71,7 @@ impl ApkTool {
         if !Self::supported(target) {
             return Ok(ApkRun::Skipped);
         }
-        setup_root(target, mapped(target)?, &self.runner)?;
+        setup_root(target, mapped(target)?, &self.runner, None)?;
         Ok(ApkRun::Done)
     }
 
@@ -98,7 +98,7 @@ impl ApkTool {
             return Ok(ApkRun::Skipped);
         }
         let mapped = mapped(target)?;
-        setup_root(target, mapped, &self.runner)?;
+        setup_root(target, mapped, &self.runner, None)?;
         let (root_arg, rewritten, apk_args) = rooted(mapped, args);
         if !apk_args.is_empty() {
             writeln!(echo, "{}", system::echo_line(APK, &apk_args))
@@ -129,7 +129,7 @@ impl ApkTool {
             return Ok(());
         }
         let mapped = mapped(target)?;
-        setup_root(target, mapped, &self.runner)?;
+        setup_root(target, mapped, &self.runner, Some(output))?;
         let mut args = vec!["add".to_string()];
         args.extend(packages.iter().map(|name| name.to_string()));
         let (root_arg, rewritten, apk_args) = rooted(mapped, &args);
@@ -198,7 +198,14 @@ fn rooted(mapped: &Mapped, args: &[String]) -> (String, apk::Rewritten, Vec<Stri
 /// and Alpine's keys (`apk add --initdb alpine-keys`), and its own folder
 /// in apk's cache when the build machine keeps one. Nothing for a native
 /// target.
-fn setup_root(target: &Target, mapped: &Mapped, runner: &Runner) -> Result<(), PkgError> {
+/// apk's output goes to stdout as xx-apk's own (`None`), or as `output` says
+/// for a library install.
+fn setup_root(
+    target: &Target,
+    mapped: &Mapped,
+    runner: &Runner,
+    output: Option<Output>,
+) -> Result<(), PkgError> {
     if !mapped.is_cross {
         return Ok(());
     }
@@ -229,18 +236,20 @@ fn setup_root(target: &Target, mapped: &Mapped, runner: &Runner) -> Result<(), P
         FILE_MODE,
     )?;
     let root_arg = root.display().to_string();
-    runner.visible(
-        APK,
-        &strings(&[
-            "add",
-            "--no-cache",
-            "--initdb",
-            "-p",
-            &root_arg,
-            "--allow-untrusted",
-            apk::KEYS_PACKAGE,
-        ]),
-    )?;
+    let init = strings(&[
+        "add",
+        "--no-cache",
+        "--initdb",
+        "-p",
+        &root_arg,
+        "--allow-untrusted",
+        apk::KEYS_PACKAGE,
+    ]);
+    match output {
+        None => runner.visible(APK, &init)?,
+        Some(Output::Shown) => runner.visible_on_stderr(APK, &init)?,
+        Some(Output::OnFailure) => runner.quiet(APK, &init)?,
+    }
     let cache = Path::new(apk::CACHE_DIR);
     if cache.is_dir() {
         let arch_cache = cache.join(format!("_{}", mapped.pkg_arch));

@@ -75,7 +75,7 @@ impl AptTool {
         apt_args: &AptArgs,
         target: &Target,
     ) -> Result<AptRun, PkgError> {
-        let Some(prepared) = self.prepare(apt_args, target)? else {
+        let Some(prepared) = self.prepare(apt_args, target, None)? else {
             return Ok(AptRun::Skipped);
         };
         if prepared.rewritten {
@@ -102,22 +102,38 @@ impl AptTool {
             command: Some("install".to_string()),
             packages: packages.iter().map(|name| name.to_string()).collect(),
         };
-        let Some(prepared) = self.prepare(&apt_args, target)? else {
+        let Some(prepared) = self.prepare(&apt_args, target, Some(output))? else {
             return Ok(());
         };
         let final_args = prepared.args;
+        if output == Output::Shown {
+            eprintln!("{}", system::echo_line("apt-get", &final_args));
+        }
+        let args: Vec<&str> = final_args.iter().map(String::as_str).collect();
+        self.apt_get(&args, Some(output))
+    }
+
+    /// Run `apt-get ARGS`, failing unless it exits 0. Its output goes to
+    /// stdout as xx-apt-get's own (`None`), or as `output` says for a
+    /// library install (never to stdout: the calling tool's stdout is its
+    /// answer, e.g. `xx-cargo --print-target-triple`).
+    fn apt_get(&self, args: &[&str], output: Option<Output>) -> Result<(), PkgError> {
+        let args = system::strings(args);
         match output {
-            Output::Shown => {
-                eprintln!("{}", system::echo_line("apt-get", &final_args));
-                self.runner.visible_on_stderr("apt-get", &final_args)
-            }
-            Output::OnFailure => self.runner.quiet("apt-get", &final_args),
+            None => self.runner.visible("apt-get", &args),
+            Some(Output::Shown) => self.runner.visible_on_stderr("apt-get", &args),
+            Some(Output::OnFailure) => self.runner.quiet("apt-get", &args),
         }
     }
 
     /// The apt arguments that do what `apt_args` asks for `target`, after
     /// making apt ready for it; `None` when the target is skipped.
-    fn prepare(&self, apt_args: &AptArgs, target: &Target) -> Result<Option<Prepared>, PkgError> {
+    fn prepare(
+        &self,
+        apt_args: &AptArgs,
+        target: &Target,
+        output: Option<Output>,
+    ) -> Result<Option<Prepared>, PkgError> {
         let mapped = target
             .mapped()
             .map_err(|err| PkgError::Usage(err.to_string()))?;
@@ -137,8 +153,8 @@ impl AptTool {
         }
 
         let native_arch = self.runner.native_architecture()?;
-        let ports_added = self.add_riscv64_ports_if_forced(target)?;
-        self.prepare_sources(target, &native_arch, ports_added)?;
+        let ports_added = self.add_riscv64_ports_if_forced(target, output)?;
+        self.prepare_sources(target, &native_arch, ports_added, output)?;
 
         let names = TargetNames {
             pkg_arch: mapped.pkg_arch.clone(),
@@ -210,7 +226,11 @@ impl AptTool {
     /// On Debian before 13 with `XX_APT_FORCE_RISCV64`, add Debian Ports'
     /// unstable for riscv64 (and its keyring), as xx does. Returns whether
     /// the sources changed.
-    fn add_riscv64_ports_if_forced(&self, target: &Target) -> Result<bool, PkgError> {
+    fn add_riscv64_ports_if_forced(
+        &self,
+        target: &Target,
+        output: Option<Output>,
+    ) -> Result<bool, PkgError> {
         let forced = target.platform.arch == "riscv64"
             && target.vendor == "debian"
             && self.force_riscv64
@@ -223,9 +243,8 @@ impl AptTool {
         if !forced || present {
             return Ok(false);
         }
-        self.runner.apt_get_update()?;
-        self.runner
-            .apt_get_install(&["debian-ports-archive-keyring"])?;
+        self.apt_get(&["update"], output)?;
+        self.apt_get(&["install", "-y", "debian-ports-archive-keyring"], output)?;
         system::edit_file(list, |old| {
             format!("{old}{}\n", sources::RISCV64_PORTS_ENTRY)
         })?;
@@ -240,6 +259,7 @@ impl AptTool {
         target: &Target,
         native_arch: &str,
         sources_changed: bool,
+        output: Option<Output>,
     ) -> Result<(), PkgError> {
         let mapped = target
             .mapped()
@@ -265,7 +285,7 @@ impl AptTool {
         if !needs_update {
             return Ok(());
         }
-        self.runner.apt_get_update()?;
+        self.apt_get(&["update"], output)?;
         // apt-get update exits 0 when fetches fail; without the lists the
         // install would only say the packages cannot be found.
         let lists = system::list_files();
@@ -332,18 +352,13 @@ impl AptTool {
     /// as `output` says.
     pub fn install_native(&self, packages: &[&str], output: Output) -> Result<(), PkgError> {
         let _lock = system::lock_apt()?;
-        let mut args = system::strings(&["install", "-y", "--no-install-recommends"]);
-        args.extend(packages.iter().map(|name| name.to_string()));
-        let install = || match output {
-            Output::Shown => self.runner.visible_on_stderr("apt-get", &args),
-            Output::OnFailure => self.runner.quiet("apt-get", &args),
-        };
-        if install().is_ok() {
+        let mut args = vec!["install", "-y", "--no-install-recommends"];
+        args.extend(packages);
+        if self.apt_get(&args, Some(output)).is_ok() {
             return Ok(());
         }
-        self.runner
-            .quiet("apt-get", &system::strings(&["update"]))?;
-        install()
+        self.apt_get(&["update"], Some(Output::OnFailure))?;
+        self.apt_get(&args, Some(output))
     }
 }
 
