@@ -99,8 +99,6 @@ pub struct ArchRow {
     pub macho_cputype: Option<u32>,
     /// PE/COFF machine, when Windows supports the arch.
     pub pe_machine: Option<u16>,
-    /// clang `-march=` value for this variant, when it is not the triple's default.
-    pub clang_march: Option<&'static str>,
     /// Whether LLVM's `lld` links Linux programs for this architecture
     /// (xx-cc falls back to the GNU cross `ld` where it does not).
     pub lld_links: bool,
@@ -157,7 +155,6 @@ const BASE: ArchRow = ArchRow {
     elf_machine: 0,
     macho_cputype: None,
     pe_machine: None,
-    clang_march: None,
     lld_links: true,
     static_prefers_bfd: false,
     bfd_emulation: "",
@@ -320,19 +317,16 @@ pub static ARCHES: &[ArchRow] = &[
     ArchRow {
         variant: "v2",
         go_env: &[("GOAMD64", "v2")],
-        clang_march: Some("x86-64-v2"),
         ..AMD64
     },
     ArchRow {
         variant: "v3",
         go_env: &[("GOAMD64", "v3")],
-        clang_march: Some("x86-64-v3"),
         ..AMD64
     },
     ArchRow {
         variant: "v4",
         go_env: &[("GOAMD64", "v4")],
-        clang_march: Some("x86-64-v4"),
         ..AMD64
     },
     ARM64,
@@ -352,7 +346,6 @@ pub static ARCHES: &[ArchRow] = &[
         alpine_rust_arch: "armv6",
         go_env: &[("GOARM", "6")],
         pe_machine: None,
-        clang_march: Some("armv6"),
         debian_multiarch: "arm-linux-gnueabi",
         ..ARM_V7
     },
@@ -371,7 +364,6 @@ pub static ARCHES: &[ArchRow] = &[
         alpine_rust_arch: "armv5te",
         go_env: &[("GOARM", "5")],
         pe_machine: None,
-        clang_march: Some("armv5te"),
         debian_multiarch: "arm-linux-gnueabi",
         ..ARM_V7
     },
