@@ -81,10 +81,17 @@ pub struct ArchRow {
     pub windows_arch: Option<&'static str>,
     /// Architecture part of the darwin triple, when macOS supports it.
     pub darwin_arch: Option<&'static str>,
+    /// Oldest macOS the darwin triple targets unless `MACOSX_VERSION_MIN`
+    /// says otherwise (`10.6`, `11.0`), when macOS supports the arch.
+    pub darwin_min_version: Option<&'static str>,
     /// Architecture part of Rust's triple.
     pub rust_arch: &'static str,
     /// Rust's architecture part when the vendor is `alpine` (Alpine's own rustc).
     pub alpine_rust_arch: &'static str,
+    /// Environment part of Rust's Windows triple
+    /// (`<rust_arch>-pc-windows-<env>`), when Rust has a Windows target for
+    /// the arch: `gnu`, or `gnullvm` where only the LLVM mingw target exists.
+    pub windows_rust_env: Option<&'static str>,
     /// Extra Go environment for this variant (`GOARM=7`, `GOAMD64=v3`).
     pub go_env: &'static [(&'static str, &'static str)],
     /// Suffix of the qemu-user binary (`qemu-<suffix>`).
@@ -146,8 +153,10 @@ const BASE: ArchRow = ArchRow {
     arch_override: TripleArchOverride::None,
     windows_arch: None,
     darwin_arch: None,
+    darwin_min_version: None,
     rust_arch: "",
     alpine_rust_arch: "",
+    windows_rust_env: None,
     go_env: &[],
     qemu: "",
     bits: 64,
@@ -172,8 +181,10 @@ const AMD64: ArchRow = ArchRow {
     alpine_gnu_arch: "x86_64",
     windows_arch: Some("x86_64"),
     darwin_arch: Some("x86_64"),
+    darwin_min_version: Some("10.6"),
     rust_arch: "x86_64",
     alpine_rust_arch: "x86_64",
+    windows_rust_env: Some("gnu"),
     qemu: "x86_64",
     elf_machine: EM_X86_64,
     macho_cputype: Some(CPU_TYPE_X86_64),
@@ -195,8 +206,10 @@ const ARM64: ArchRow = ArchRow {
     alpine_gnu_arch: "aarch64",
     windows_arch: Some("aarch64"),
     darwin_arch: Some("arm64"),
+    darwin_min_version: Some("11.0"),
     rust_arch: "aarch64",
     alpine_rust_arch: "aarch64",
+    windows_rust_env: Some("gnullvm"),
     qemu: "aarch64",
     elf_machine: EM_AARCH64,
     macho_cputype: Some(CPU_TYPE_ARM64),
@@ -382,6 +395,7 @@ pub static ARCHES: &[ArchRow] = &[
         windows_arch: Some("i686"),
         rust_arch: "i686",
         alpine_rust_arch: "i586",
+        windows_rust_env: Some("gnu"),
         qemu: "i386",
         bits: 32,
         elf_machine: EM_386,
@@ -634,6 +648,22 @@ mod tests {
             }
             assert_ne!(row.elf_machine, 0, "{id}: no ELF machine");
             assert!(row.bits == 32 || row.bits == 64, "{id}: bits");
+        }
+    }
+
+    #[test]
+    fn os_specific_columns_come_together() {
+        for row in ARCHES {
+            let id = format!("{}/{}", row.arch, row.variant);
+            assert_eq!(
+                row.darwin_arch.is_some(),
+                row.darwin_min_version.is_some(),
+                "{id}: darwin_arch without darwin_min_version or the reverse"
+            );
+            assert!(
+                row.windows_rust_env.is_none() || row.windows_arch.is_some(),
+                "{id}: a Rust Windows target without a mingw one"
+            );
         }
     }
 

@@ -242,8 +242,10 @@ impl Target {
                 value: min,
                 expected: "a version such as 11.0",
             }),
-            None if row.arch == "amd64" => Ok("10.6".to_string()),
-            None => Ok("11.0".to_string()),
+            None => row
+                .darwin_min_version
+                .map(str::to_string)
+                .ok_or_else(|| self.unsupported()),
         }
     }
 
@@ -262,12 +264,10 @@ impl Target {
             platform: self.platform.to_string(),
         };
         let triple = match mapped.os.triple_style {
-            TripleStyle::Mingw => match row.arch {
-                "amd64" => "x86_64-pc-windows-gnu".to_string(),
-                "386" => "i686-pc-windows-gnu".to_string(),
-                "arm64" => "aarch64-pc-windows-gnullvm".to_string(),
-                _ => return Err(no_target()),
-            },
+            TripleStyle::Mingw => {
+                let env = row.windows_rust_env.ok_or_else(no_target)?;
+                format!("{}-pc-windows-{env}", row.rust_arch)
+            }
             TripleStyle::Darwin => format!("{}-apple-darwin", row.rust_arch),
             TripleStyle::Bsd => format!("{}-unknown-{}", row.rust_arch, mapped.os.name),
             TripleStyle::Linux => {
