@@ -86,6 +86,10 @@ pub struct ArchRow {
     pub darwin_min_version: Option<&'static str>,
     /// Architecture part of Rust's triple.
     pub rust_arch: &'static str,
+    /// Architecture part of the LLVM target rustc compiles `rust_arch` for,
+    /// when it differs (`riscv64` for `riscv64gc`): the spelling clang and
+    /// Alpine's toolchain read.
+    pub rust_llvm_arch: Option<&'static str>,
     /// Rust's architecture part when the vendor is `alpine` (Alpine's own rustc).
     pub alpine_rust_arch: &'static str,
     /// Environment part of Rust's Windows triple
@@ -155,6 +159,7 @@ const BASE: ArchRow = ArchRow {
     darwin_arch: None,
     darwin_min_version: None,
     rust_arch: "",
+    rust_llvm_arch: None,
     alpine_rust_arch: "",
     windows_rust_env: None,
     go_env: &[],
@@ -416,6 +421,7 @@ pub static ARCHES: &[ArchRow] = &[
         alpine_gnu_arch: "riscv64",
         arch_override: TripleArchOverride::RiscV64,
         rust_arch: "riscv64gc",
+        rust_llvm_arch: Some("riscv64"),
         alpine_rust_arch: "riscv64",
         qemu: "riscv64",
         elf_machine: EM_RISCV,
@@ -603,6 +609,28 @@ pub fn default_variant(arch: &str) -> &'static str {
     rows_of(arch).next().map_or("", |row| row.variant)
 }
 
+/// The architecture part of a triple as clang (and Alpine's toolchain)
+/// spell it: Rust's own spellings that LLVM does not read become the LLVM
+/// target's (`riscv64gc` -> `riscv64`); every other name is kept
+/// (`armv7`, `aarch64`, names the table does not know).
+pub fn clang_triple_arch(first: &str) -> &str {
+    ARCHES
+        .iter()
+        .find(|row| row.rust_arch == first)
+        .and_then(|row| row.rust_llvm_arch)
+        .unwrap_or(first)
+}
+
+/// `triple` with its architecture part spelled as clang reads it
+/// ([`clang_triple_arch`]): `riscv64gc-unknown-linux-gnu` ->
+/// `riscv64-unknown-linux-gnu`.
+pub fn clang_triple(triple: &str) -> String {
+    match triple.split_once('-') {
+        Some((first, rest)) => format!("{}-{rest}", clang_triple_arch(first)),
+        None => triple.to_string(),
+    }
+}
+
 /// Resolve an alias (`aarch64`, `armhf`, `i686`) to `(arch, implied variant)`.
 pub fn resolve_alias(name: &str) -> Option<(&'static str, &'static str)> {
     ARCH_ALIASES
@@ -672,6 +700,32 @@ mod tests {
         for (alias, arch, variant) in ARCH_ALIASES {
             assert!(find(arch, variant).is_some(), "{alias} -> {arch}/{variant}");
             assert!(!is_known_arch(alias), "{alias} shadows a real arch");
+        }
+    }
+
+    #[test]
+    fn clang_spells_rust_triples_the_llvm_way() {
+        assert_eq!(
+            clang_triple("riscv64gc-unknown-linux-gnu"),
+            "riscv64-unknown-linux-gnu"
+        );
+        assert_eq!(clang_triple_arch("riscv64gc"), "riscv64");
+        for kept in [
+            "armv7-unknown-linux-gnueabihf",
+            "armv5te-unknown-linux-gnueabi",
+            "arm-unknown-linux-gnueabi",
+            "i686-unknown-linux-gnu",
+            "riscv64-alpine-linux-musl",
+            "sparc-sun-solaris",
+            "riscv64gc",
+        ] {
+            assert_eq!(clang_triple(kept), kept);
+        }
+        // Only spellings LLVM cannot read differ; each is a real Rust name.
+        for row in ARCHES {
+            if let Some(llvm) = row.rust_llvm_arch {
+                assert_ne!(llvm, row.rust_arch, "{}/{}", row.arch, row.variant);
+            }
         }
     }
 

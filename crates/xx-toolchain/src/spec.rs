@@ -87,13 +87,11 @@ impl CcTarget {
         })
     }
 
-    /// The value clang gets for `--target=`: xx spells RISC-V `riscv64`
-    /// even when the triple says `riscv64gc`.
+    /// The value clang gets for `--target=`: the triple with the
+    /// architecture spelled as LLVM reads it (`riscv64` even when the
+    /// triple says `riscv64gc`; see [`arch::clang_triple`]).
     pub fn clang_target(&self) -> String {
-        match self.triple.strip_prefix("riscv64gc-") {
-            Some(rest) => format!("riscv64-{rest}"),
-            None => self.triple.clone(),
-        }
+        arch::clang_triple(&self.triple)
     }
 
     /// The triple Debian's GNU cross binutils use for this Linux target: no

@@ -1,7 +1,7 @@
 //! The names of an `xx-cargo` target: the Rust triple cargo builds for, the
 //! triple of the C toolchain that links it, and where its files live.
 
-use xx_platform::arch::ArchRow;
+use xx_platform::arch::{self, ArchRow};
 use xx_platform::distro::{self, PackageFamily};
 use xx_platform::{HostInfo, Overlay, Platform, RustToolchain, Target, Vars};
 
@@ -75,17 +75,13 @@ impl CargoTarget {
         let mapped = target.mapped()?;
         let rust_triple = target.rust_triple(&tuned, toolchain)?;
 
-        // clang and qemu want the architecture's plain names.
+        // qemu wants the architecture's plain names.
         let plain = Overlay::new(&tuned)
             .set("ARM_TARGET_ARCH", "")
             .set("RISCV64_TARGET_ARCH", "");
         let plain_target = Target::resolve(&plain, host)?;
         let plain_mapped = plain_target.mapped()?;
-        let clang_target =
-            Target::resolve(&Overlay::new(&tuned).set("RISCV64_TARGET_ARCH", ""), host)?
-                .mapped()?
-                .triple
-                .clone();
+        let clang_target = arch::clang_triple(&mapped.triple);
 
         let mut native = Overlay::new(&tuned);
         for name in TARGET_VARS {
@@ -216,6 +212,7 @@ mod tests {
         assert_eq!(armv7.rust_triple, "armv7-unknown-linux-gnueabihf");
         assert_eq!(armv7.cc_triple, "armv7-unknown-linux-gnueabihf");
         assert_eq!(armv7.pkg_arch, "armhf");
+        assert_eq!(armv7.clang_target, "armv7-unknown-linux-gnueabihf");
 
         let riscv = resolve("linux/riscv64", "debian", d, &[]);
         assert_eq!(riscv.rust_triple, "riscv64gc-unknown-linux-gnu");
@@ -227,6 +224,10 @@ mod tests {
             &[("RISCV64_TARGET_ARCH", "riscv64")],
         );
         assert_eq!(riscv_plain.rust_triple, "riscv64-unknown-linux-gnu");
+        assert_eq!(riscv_plain.clang_target, "riscv64-unknown-linux-gnu");
+        let riscv_alpine = resolve("linux/riscv64", "alpine", d, &[]);
+        assert_eq!(riscv_alpine.cc_triple, "riscv64gc-alpine-linux-musl");
+        assert_eq!(riscv_alpine.clang_target, "riscv64-alpine-linux-musl");
 
         assert_eq!(
             resolve("linux/386", "debian", d, &[]).rust_triple,
