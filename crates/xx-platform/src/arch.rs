@@ -48,6 +48,19 @@ impl TripleArchOverride {
             TripleArchOverride::RiscV64 => Some("RISCV64_TARGET_ARCH"),
         }
     }
+
+    /// Rust's architecture part for the rows this override applies to
+    /// (`armv7`, `riscv64gc`): the value xx-cargo gives the variable unless
+    /// the user set it. `None` for [`TripleArchOverride::None`].
+    pub fn rust_default(self) -> Option<&'static str> {
+        if self == TripleArchOverride::None {
+            return None;
+        }
+        ARCHES
+            .iter()
+            .find(|row| row.arch_override == self)
+            .map(|row| row.rust_arch)
+    }
 }
 
 /// One architecture/variant pair and everything derived from it.
@@ -726,6 +739,28 @@ mod tests {
             if let Some(llvm) = row.rust_llvm_arch {
                 assert_ne!(llvm, row.rust_arch, "{}/{}", row.arch, row.variant);
             }
+        }
+    }
+
+    #[test]
+    fn overrides_default_to_rust_names() {
+        assert_eq!(TripleArchOverride::Arm.rust_default(), Some("armv7"));
+        assert_eq!(
+            TripleArchOverride::RiscV64.rust_default(),
+            Some("riscv64gc")
+        );
+        assert_eq!(TripleArchOverride::None.rust_default(), None);
+        for row in ARCHES
+            .iter()
+            .filter(|row| row.arch_override.env_var().is_some())
+        {
+            assert_eq!(
+                row.arch_override.rust_default(),
+                Some(row.rust_arch),
+                "{}/{}: rows sharing an override disagree on its Rust name",
+                row.arch,
+                row.variant
+            );
         }
     }
 
