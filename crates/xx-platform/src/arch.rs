@@ -109,6 +109,9 @@ pub struct ArchRow {
     /// (`<rust_arch>-pc-windows-<env>`), when Rust has a Windows target for
     /// the arch: `gnu`, or `gnullvm` where only the LLVM mingw target exists.
     pub windows_rust_env: Option<&'static str>,
+    /// Further spellings of the architecture part of triples that name this
+    /// row and no column above gives (LLVM's `armv7a`).
+    pub triple_arch_aliases: &'static [&'static str],
     /// Extra Go environment for this variant (`GOARM=7`, `GOAMD64=v3`).
     pub go_env: &'static [(&'static str, &'static str)],
     /// Suffix of the qemu-user binary (`qemu-<suffix>`).
@@ -175,6 +178,7 @@ const BASE: ArchRow = ArchRow {
     rust_llvm_arch: None,
     alpine_rust_arch: "",
     windows_rust_env: None,
+    triple_arch_aliases: &[],
     go_env: &[],
     qemu: "",
     bits: 64,
@@ -253,6 +257,7 @@ const ARM_V7: ArchRow = ArchRow {
     windows_arch: Some("armv7"),
     rust_arch: "armv7",
     alpine_rust_arch: "armv7",
+    triple_arch_aliases: &["armv7a"],
     go_env: &[("GOARM", "7")],
     qemu: "arm",
     bits: 32,
@@ -375,6 +380,7 @@ pub static ARCHES: &[ArchRow] = &[
         windows_arch: None,
         rust_arch: "arm",
         alpine_rust_arch: "armv6",
+        triple_arch_aliases: &[],
         go_env: &[("GOARM", "6")],
         pe_machine: None,
         debian_multiarch: "arm-linux-gnueabi",
@@ -393,6 +399,7 @@ pub static ARCHES: &[ArchRow] = &[
         windows_arch: None,
         rust_arch: "armv5te",
         alpine_rust_arch: "armv5te",
+        triple_arch_aliases: &[],
         go_env: &[("GOARM", "5")],
         pe_machine: None,
         debian_multiarch: "arm-linux-gnueabi",
@@ -622,6 +629,66 @@ pub fn default_variant(arch: &str) -> &'static str {
     rows_of(arch).next().map_or("", |row| row.variant)
 }
 
+impl ArchRow {
+    /// The architecture parts of triples that name this row, each with the
+    /// ABI suffix such triples end in: the GNU, Alpine, Rust, mingw and
+    /// darwin spellings, then [`ArchRow::triple_arch_aliases`].
+    pub fn triple_arches(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+        [
+            (Some(self.gnu_arch), self.abi),
+            (Some(self.alpine_gnu_arch), self.alpine_abi),
+            (Some(self.rust_arch), self.abi),
+            (Some(self.alpine_rust_arch), self.alpine_abi),
+            (self.windows_arch, ""),
+            (self.darwin_arch, ""),
+        ]
+        .into_iter()
+        .filter_map(|(arch, abi)| Some((arch?, abi)))
+        .chain(
+            self.triple_arch_aliases
+                .iter()
+                .map(|arch| (*arch, self.abi)),
+        )
+    }
+}
+
+/// Whether an ABI suffix (`eabihf`, `musleabihf`) is the hard-float one.
+fn is_hard_float(abi: &str) -> bool {
+    abi.ends_with("hf")
+}
+
+/// The row a triple's architecture (its first component) names.
+///
+/// The table's triple spellings ([`ArchRow::triple_arches`]) come first;
+/// where several rows share one (`arm` is arm/v7, v6 and v5), the first
+/// whose ABI is as hard- or soft-float as the triple's end wins
+/// (`arm-linux-gnueabihf` is arm/v7, `arm-linux-gnueabi` arm/v6). Then OCI
+/// architecture names (default variant) and [`ARCH_ALIASES`].
+pub fn find_by_triple(triple: &str) -> Option<&'static ArchRow> {
+    let first = triple.split('-').next().unwrap_or_default();
+    let hard_float = is_hard_float(triple);
+    let spelled = ARCHES.iter().flat_map(|row| {
+        row.triple_arches()
+            .filter(|(arch, _)| *arch == first)
+            .map(move |(_, abi)| (row, abi))
+    });
+    let mut first_spelled = None;
+    for (row, abi) in spelled {
+        if is_hard_float(abi) == hard_float {
+            return Some(row);
+        }
+        first_spelled.get_or_insert(row);
+    }
+    first_spelled.or_else(|| {
+        let (arch, variant) = if is_known_arch(first) {
+            (first, "")
+        } else {
+            resolve_alias(first)?
+        };
+        find(arch, variant)
+    })
+}
+
 /// The architecture part of a triple as clang (and Alpine's toolchain)
 /// spell it: Rust's own spellings that LLVM does not read become the LLVM
 /// target's (`riscv64gc` -> `riscv64`); every other name is kept
@@ -761,6 +828,37 @@ mod tests {
                 row.arch,
                 row.variant
             );
+        }
+    }
+
+    #[test]
+    fn triples_name_their_rows() {
+        let named = |triple: &str| find_by_triple(triple).map(|row| (row.arch, row.variant));
+        assert_eq!(named("arm-linux-gnueabihf"), Some(("arm", "v7")));
+        assert_eq!(named("arm-linux-gnueabi"), Some(("arm", "v6")));
+        assert_eq!(named("arm-unknown-linux-musl"), Some(("arm", "v6")));
+        assert_eq!(named("armv7-unknown-linux-gnueabihf"), Some(("arm", "v7")));
+        assert_eq!(named("armv7a-linux-gnueabihf"), Some(("arm", "v7")));
+        assert_eq!(named("armv7l-linux-gnueabihf"), Some(("arm", "v7")));
+        assert_eq!(named("armv5te-unknown-linux-gnueabi"), Some(("arm", "v5")));
+        assert_eq!(named("armv6-alpine-linux-musleabihf"), Some(("arm", "v6")));
+        assert_eq!(named("x86_64-linux-gnu"), Some(("amd64", "")));
+        assert_eq!(named("i586-alpine-linux-musl"), Some(("386", "")));
+        assert_eq!(named("riscv64gc-unknown-linux-gnu"), Some(("riscv64", "")));
+        assert_eq!(named("arm64-apple-macos11.0"), Some(("arm64", "")));
+        assert_eq!(named("mips64el-linux-gnuabi64"), Some(("mips64le", "")));
+        assert_eq!(named("loong64-linux-gnu"), Some(("loong64", "")));
+        assert_eq!(named("sparc-sun-solaris"), None);
+        // Every spelling the table gives leads back to its architecture.
+        for row in ARCHES {
+            for (arch, abi) in row.triple_arches() {
+                let triple = format!("{arch}-unknown-linux-gnu{abi}");
+                assert_eq!(
+                    find_by_triple(&triple).map(|found| found.arch),
+                    Some(row.arch),
+                    "{triple}"
+                );
+            }
         }
     }
 
