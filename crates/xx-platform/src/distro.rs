@@ -1,6 +1,8 @@
 //! The distribution table: how the build root's `os-release` `ID` (or
 //! `XX_VENDOR`) shapes triples, libc and package architectures.
 
+use crate::os::{self, TripleStyle};
+
 /// Which package-architecture naming a distribution uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PackageFamily {
@@ -65,4 +67,39 @@ pub static DISTROS: &[DistroRow] = &[
 /// The row for a distribution or vendor id.
 pub fn find(id: &str) -> Option<&'static DistroRow> {
     DISTROS.iter().find(|row| row.id == id)
+}
+
+/// The suffix Debian gives cross-toolchain packages (`gcc-<suffix>`,
+/// `binutils-<suffix>`) for `triple` on the OCI OS `os`: the triple, or
+/// `mingw-w64-<arch>` for mingw triples, with `_` spelled `-` as Debian
+/// package names have no `_` (`x86-64-linux-gnu`, `mingw-w64-x86-64`).
+pub fn debian_cross_suffix(triple: &str, os: &str) -> String {
+    let mingw = os::find(os).is_some_and(|row| row.triple_style == TripleStyle::Mingw);
+    let name = if mingw {
+        let arch = triple.split('-').next().unwrap_or(triple);
+        format!("mingw-w64-{arch}")
+    } else {
+        triple.to_string()
+    };
+    name.replace('_', "-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debian_cross_suffixes() {
+        for (triple, os, suffix) in [
+            ("x86_64-linux-gnu", "linux", "x86-64-linux-gnu"),
+            ("arm-linux-gnueabihf", "linux", "arm-linux-gnueabihf"),
+            ("s390x-linux-gnu", "linux", "s390x-linux-gnu"),
+            ("x86_64-w64-mingw32", "windows", "mingw-w64-x86-64"),
+            ("i686-w64-mingw32", "windows", "mingw-w64-i686"),
+            ("aarch64-w64-mingw32", "windows", "mingw-w64-aarch64"),
+            ("x86_64-apple-macos10.6", "darwin", "x86-64-apple-macos10.6"),
+        ] {
+            assert_eq!(debian_cross_suffix(triple, os), suffix, "{triple} {os}");
+        }
+    }
 }
