@@ -3,6 +3,8 @@
 //! adds for Ubuntu targets and Debian riscv64. Pure functions; reading and
 //! writing the files is the caller's business.
 
+use xx_platform::OsRelease;
+
 /// Debian's deb822 sources file (Debian 12+ images).
 pub const DEBIAN_SOURCES: &str = "/etc/apt/sources.list.d/debian.sources";
 /// Ubuntu's deb822 sources file (Ubuntu 24.04+ images).
@@ -213,12 +215,10 @@ pub fn debian_major(debian_version: &str) -> Option<u32> {
     debian_version.trim().split('.').next()?.parse().ok()
 }
 
-/// The value of `key` in an os-release text, unquoted.
+/// The value of `key` in an os-release text, unquoted (xx-platform's
+/// parser: [`OsRelease::value`]).
 pub fn os_release_value(text: &str, key: &str) -> Option<String> {
-    text.lines().find_map(|line| {
-        let (k, v) = line.trim().split_once('=')?;
-        (k == key).then(|| v.trim().trim_matches(['"', '\'']).to_string())
-    })
+    OsRelease::value(text, key)
 }
 
 /// One `deb`/`deb-src` line, split around its `[options]`.
