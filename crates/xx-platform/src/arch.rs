@@ -63,6 +63,22 @@ impl TripleArchOverride {
     }
 }
 
+/// Which releases of a distribution publish packages for an architecture,
+/// as xx-rs's package tools treat it. Releases are spelled as the
+/// distribution numbers them (`13`, `20.04`, `3.20`) and compared to that
+/// precision (Debian `12.8` is release `12`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Releases {
+    /// Every release.
+    All,
+    /// No release.
+    Never,
+    /// This release and every later one.
+    From(&'static str),
+    /// Every release up to and including this one.
+    Until(&'static str),
+}
+
 /// One architecture/variant pair and everything derived from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArchRow {
@@ -137,6 +153,22 @@ pub struct ArchRow {
     pub debian_multiarch: &'static str,
     /// Meson `cpu_family` of the architecture.
     pub meson_cpu_family: &'static str,
+    /// Debian releases (`/etc/debian_version`) with packages for the arch;
+    /// xx-apt skips the others.
+    pub debian_releases: Releases,
+    /// Ubuntu releases (os-release `VERSION`) with packages for the arch.
+    pub ubuntu_releases: Releases,
+    /// Alpine releases (os-release `VERSION_ID`) with packages for the
+    /// arch; a target root on an older one uses the first release's
+    /// repositories.
+    pub alpine_releases: Releases,
+    /// Whether distributions without a release column above (derivatives,
+    /// unknown vendors) are taken to publish packages for the arch.
+    pub other_distro_packages: bool,
+    /// Variable that makes xx-apt install packages on releases older than
+    /// the first with packages (xx's `XX_APT_FORCE_RISCV64`, which adds
+    /// Debian Ports' unstable on Debian).
+    pub apt_force_var: Option<&'static str>,
 }
 
 const EM_386: u16 = 3;
@@ -191,6 +223,11 @@ const BASE: ArchRow = ArchRow {
     bfd_emulation: "",
     debian_multiarch: "",
     meson_cpu_family: "",
+    debian_releases: Releases::All,
+    ubuntu_releases: Releases::All,
+    alpine_releases: Releases::All,
+    other_distro_packages: true,
+    apt_force_var: None,
 };
 
 const AMD64: ArchRow = ArchRow {
@@ -289,6 +326,12 @@ const MIPS: ArchRow = ArchRow {
     bfd_emulation: "elf32btsmip",
     debian_multiarch: "mips-linux-gnu",
     meson_cpu_family: "mips",
+    // Debian never released big-endian MIPS; Ubuntu and Alpine have no
+    // MIPS at all (xx skips MIPS everywhere).
+    debian_releases: Releases::Never,
+    ubuntu_releases: Releases::Never,
+    alpine_releases: Releases::Never,
+    other_distro_packages: false,
     ..BASE
 };
 
@@ -306,6 +349,8 @@ const MIPSLE: ArchRow = ArchRow {
     endian: Endian::Little,
     bfd_emulation: "elf32ltsmip",
     debian_multiarch: "mipsel-linux-gnu",
+    // Debian 13 dropped the little-endian MIPS ports.
+    debian_releases: Releases::Until("12"),
     ..MIPS
 };
 
@@ -343,6 +388,8 @@ const MIPS64LE: ArchRow = ArchRow {
     endian: Endian::Little,
     bfd_emulation: "elf64ltsmip",
     debian_multiarch: "mips64el-linux-gnuabi64",
+    // Debian 13 dropped the little-endian MIPS ports.
+    debian_releases: Releases::Until("12"),
     ..MIPS64
 };
 
@@ -450,6 +497,10 @@ pub static ARCHES: &[ArchRow] = &[
         bfd_emulation: "elf64lriscv",
         debian_multiarch: "riscv64-linux-gnu",
         meson_cpu_family: "riscv64",
+        debian_releases: Releases::From("13"),
+        ubuntu_releases: Releases::From("20.04"),
+        alpine_releases: Releases::From("3.20"),
+        apt_force_var: Some("XX_APT_FORCE_RISCV64"),
         ..BASE
     },
     ArchRow {
@@ -523,6 +574,7 @@ pub static ARCHES: &[ArchRow] = &[
         bfd_emulation: "elf64loongarch",
         debian_multiarch: "loongarch64-linux-gnu",
         meson_cpu_family: "loongarch64",
+        alpine_releases: Releases::From("3.21"),
         ..BASE
     },
     MIPS,

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use xx_pkg::apk::{self, Link, Request};
 use xx_pkg::system::{self, strings, Runner};
+use xx_platform::distro::PackageAvailability;
 use xx_platform::{Mapped, Overlay, Target, Vars};
 
 use crate::exit::Outcome;
@@ -42,8 +43,8 @@ pub fn run(args: &[String], vars: &dyn Vars, out: &mut dyn Write) -> Result<Outc
         eprintln!("skipping packages installation on {}", target.platform.os);
         return Ok(Outcome::Success);
     }
-    // Alpine has no MIPS packages.
-    if target.platform.arch.starts_with("mips") {
+    // Alpine has no packages for some architectures (MIPS).
+    if apk::availability(mapped.arch, &target.os_version) == PackageAvailability::Unavailable {
         eprintln!("skipping packages installation on {}", target.platform.arch);
         return Ok(Outcome::Success);
     }
