@@ -86,6 +86,9 @@ pub struct ArchRow {
     pub arch: &'static str,
     /// OCI variant (`v7`, `v3`, `softfloat`), empty for the base variant.
     pub variant: &'static str,
+    /// Other spellings of the variant that mean this row (`7` for arm/v7,
+    /// `v1` for the base amd64, `v8` for the base arm64).
+    pub variant_aliases: &'static [&'static str],
     /// `uname -m` on such a machine.
     pub march: &'static str,
     /// `uname -m` as darwin spells it, when it differs.
@@ -162,6 +165,9 @@ pub struct ArchRow {
     /// arch; a target root on an older one uses the first release's
     /// repositories.
     pub alpine_releases: Releases,
+    /// Whether Ubuntu serves the arch from its primary archive
+    /// (`archive.ubuntu.com`) rather than `ports.ubuntu.com`.
+    pub ubuntu_primary_archive: bool,
     /// Whether distributions without a release column above (derivatives,
     /// unknown vendors) are taken to publish packages for the arch.
     pub other_distro_packages: bool,
@@ -193,6 +199,7 @@ const PE_ARMNT: u16 = 0x1c4;
 const BASE: ArchRow = ArchRow {
     arch: "",
     variant: "",
+    variant_aliases: &[],
     march: "",
     darwin_march: None,
     debian: "",
@@ -226,12 +233,14 @@ const BASE: ArchRow = ArchRow {
     debian_releases: Releases::All,
     ubuntu_releases: Releases::All,
     alpine_releases: Releases::All,
+    ubuntu_primary_archive: false,
     other_distro_packages: true,
     apt_force_var: None,
 };
 
 const AMD64: ArchRow = ArchRow {
     arch: "amd64",
+    variant_aliases: &["v1"],
     march: "x86_64",
     debian: "amd64",
     alpine: "x86_64",
@@ -251,11 +260,13 @@ const AMD64: ArchRow = ArchRow {
     bfd_emulation: "elf_x86_64",
     debian_multiarch: "x86_64-linux-gnu",
     meson_cpu_family: "x86_64",
+    ubuntu_primary_archive: true,
     ..BASE
 };
 
 const ARM64: ArchRow = ArchRow {
     arch: "arm64",
+    variant_aliases: &["v8"],
     march: "aarch64",
     darwin_march: Some("arm64"),
     debian: "arm64",
@@ -282,6 +293,7 @@ const ARM64: ArchRow = ArchRow {
 const ARM_V7: ArchRow = ArchRow {
     arch: "arm",
     variant: "v7",
+    variant_aliases: &["7"],
     march: "armv7l",
     debian: "armhf",
     alpine: "armv7",
@@ -399,16 +411,19 @@ pub static ARCHES: &[ArchRow] = &[
     AMD64,
     ArchRow {
         variant: "v2",
+        variant_aliases: &[],
         go_env: &[("GOAMD64", "v2")],
         ..AMD64
     },
     ArchRow {
         variant: "v3",
+        variant_aliases: &[],
         go_env: &[("GOAMD64", "v3")],
         ..AMD64
     },
     ArchRow {
         variant: "v4",
+        variant_aliases: &[],
         go_env: &[("GOAMD64", "v4")],
         ..AMD64
     },
@@ -416,6 +431,7 @@ pub static ARCHES: &[ArchRow] = &[
     ARM_V7,
     ArchRow {
         variant: "v6",
+        variant_aliases: &["6"],
         march: "armv6l",
         debian: "armel",
         alpine: "armhf",
@@ -435,6 +451,7 @@ pub static ARCHES: &[ArchRow] = &[
     },
     ArchRow {
         variant: "v5",
+        variant_aliases: &["5"],
         march: "armv5l",
         debian: "armel",
         alpine: "armel",
@@ -454,6 +471,7 @@ pub static ARCHES: &[ArchRow] = &[
     },
     ArchRow {
         variant: "v8",
+        variant_aliases: &["8"],
         ..ARM_V7
     },
     ArchRow {
@@ -476,6 +494,7 @@ pub static ARCHES: &[ArchRow] = &[
         bfd_emulation: "elf_i386",
         debian_multiarch: "i386-linux-gnu",
         meson_cpu_family: "x86",
+        ubuntu_primary_archive: true,
         ..BASE
     },
     ArchRow {
@@ -824,6 +843,24 @@ mod tests {
                 row.windows_rust_env.is_none() || row.windows_arch.is_some(),
                 "{id}: a Rust Windows target without a mingw one"
             );
+        }
+    }
+
+    #[test]
+    fn variant_aliases_do_not_shadow_variants() {
+        for row in ARCHES {
+            for alias in row.variant_aliases {
+                assert!(
+                    find(row.arch, alias).is_none(),
+                    "{}/{alias} is both a variant and an alias",
+                    row.arch
+                );
+                let named = ARCHES
+                    .iter()
+                    .filter(|r| r.arch == row.arch && r.variant_aliases.contains(alias))
+                    .count();
+                assert_eq!(named, 1, "{}/{alias} names several rows", row.arch);
+            }
         }
     }
 
