@@ -89,17 +89,21 @@ impl Target {
             Some(release) => release.version_id.clone(),
             None => vars.non_empty("XX_OS_VERSION").unwrap_or_default(),
         };
+        let os_row = os::find(&platform.os);
         let vendor = match vars.non_empty("XX_VENDOR") {
             Some(vendor) => vendor,
-            None if platform.os == "darwin" => "apple".to_string(),
-            None if !distro.is_empty() => distro.clone(),
-            None => "unknown".to_string(),
+            None => match os_row.and_then(|row| row.triple_vendor) {
+                Some(vendor) => vendor.to_string(),
+                None if !distro.is_empty() => distro.clone(),
+                None => "unknown".to_string(),
+            },
         };
         let libc = match vars.non_empty("XX_LIBC") {
             Some(libc) => libc,
-            None if platform.os == "windows" => "mingw32".to_string(),
-            None => distro::find(&distro)
-                .map_or("gnu", |row| row.default_libc)
+            None => os_row
+                .and_then(|row| row.triple_libc)
+                .or_else(|| distro::find(&distro).map(|row| row.default_libc))
+                .unwrap_or("gnu")
                 .to_string(),
         };
         for (name, value) in [("XX_VENDOR", &vendor), ("XX_LIBC", &libc)] {
