@@ -145,7 +145,7 @@ pub struct UbuntuArchive {
 
 /// The Ubuntu archive that serves `debian_arch`: the primary one
 /// (`archive.ubuntu.com`) for the arches the table says
-/// ([`ArchRow::ubuntu_primary_archive`](xx_platform::arch::ArchRow)),
+/// ([`ArchRow::ubuntu_primary_archive`](xx_platform::arch::ArchRow::ubuntu_primary_archive)),
 /// `ports.ubuntu.com` for every other one.
 pub fn ubuntu_archive(debian_arch: &str) -> UbuntuArchive {
     let primary = arch::ARCHES

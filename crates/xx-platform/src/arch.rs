@@ -165,9 +165,6 @@ pub struct ArchRow {
     /// arch; a target root on an older one uses the first release's
     /// repositories.
     pub alpine_releases: Releases,
-    /// Whether Ubuntu serves the arch from its primary archive
-    /// (`archive.ubuntu.com`) rather than `ports.ubuntu.com`.
-    pub ubuntu_primary_archive: bool,
     /// Whether distributions without a release column above (derivatives,
     /// unknown vendors) are taken to publish packages for the arch.
     pub other_distro_packages: bool,
@@ -175,6 +172,9 @@ pub struct ArchRow {
     /// the first with packages (xx's `XX_APT_FORCE_RISCV64`, which adds
     /// Debian Ports' unstable on Debian).
     pub apt_force_var: Option<&'static str>,
+    /// Whether Ubuntu serves the arch from its primary archive
+    /// (`archive.ubuntu.com`) rather than `ports.ubuntu.com`.
+    pub ubuntu_primary_archive: bool,
 }
 
 const EM_386: u16 = 3;
@@ -233,9 +233,9 @@ const BASE: ArchRow = ArchRow {
     debian_releases: Releases::All,
     ubuntu_releases: Releases::All,
     alpine_releases: Releases::All,
-    ubuntu_primary_archive: false,
     other_distro_packages: true,
     apt_force_var: None,
+    ubuntu_primary_archive: false,
 };
 
 const AMD64: ArchRow = ArchRow {

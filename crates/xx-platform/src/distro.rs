@@ -139,16 +139,20 @@ pub enum PackageAvailability {
 /// newest release where [`DistroRow::unnumbered_is_newest`] says so and of
 /// unknown age otherwise.
 pub fn package_availability(row: &ArchRow, distro: &str, version: &str) -> PackageAvailability {
-    let Some((releases, distro)) =
-        find(distro).and_then(|distro| Some((distro.releases?.of(row), distro)))
-    else {
-        return if row.other_distro_packages {
-            PackageAvailability::Available
-        } else {
-            PackageAvailability::Unavailable
-        };
-    };
-    let newest = distro.unnumbered_is_newest;
+    match find(distro) {
+        Some(DistroRow {
+            releases: Some(column),
+            unnumbered_is_newest,
+            ..
+        }) => in_releases(column.of(row), version, *unnumbered_is_newest),
+        _ if row.other_distro_packages => PackageAvailability::Available,
+        _ => PackageAvailability::Unavailable,
+    }
+}
+
+/// Whether the release `version` is one of `releases` (see
+/// [`package_availability`]).
+fn in_releases(releases: Releases, version: &str, newest: bool) -> PackageAvailability {
     match releases {
         Releases::All => PackageAvailability::Available,
         Releases::Never => PackageAvailability::Unavailable,
