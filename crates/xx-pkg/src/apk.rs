@@ -8,6 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
+use xx_platform::arch::{self, ArchRow};
+use xx_platform::distro::{self, PackageAvailability};
+
 /// The lock xx-apk holds while it works (shared with tonistiigi/xx).
 pub const LOCK_FILE: &str = "/var/lock/xx-apk";
 
@@ -107,37 +110,35 @@ pub fn target_root(triple: &str) -> PathBuf {
     Path::new("/").join(triple)
 }
 
-/// Architectures added to Alpine after some release: `(arch, major,
-/// minor)` of the first release with packages for them.
-const FIRST_RELEASES: &[(&str, u32, u32)] = &[("riscv64", 3, 20), ("loong64", 3, 21)];
+/// The distribution apk installs packages of: its release column of the
+/// architecture table ([`ArchRow::alpine_releases`]) says which targets
+/// have packages.
+const DISTRO: &str = "alpine";
+
+/// Whether Alpine release `os_version` (os-release `VERSION_ID`, `3.19.1`)
+/// publishes packages for `row`: MIPS never has them; riscv64 and loong64
+/// came with later releases (`TooOld` names the first). A version that is
+/// not `<major>.<minor>...` (`edge`, a snapshot) counts as the newest.
+pub fn availability(row: &ArchRow, os_version: &str) -> PackageAvailability {
+    distro::package_availability(row, DISTRO, os_version)
+}
 
 /// The repositories file of a target root: the build machine's, unless
 /// the build machine's Alpine release predates the target architecture
 /// (`arch` in the platform's naming: `riscv64`, `loong64`); then the main
-/// and community repositories of the first release that has it.
-///
-/// `os_version` is `/etc/os-release`'s `VERSION_ID` (`3.19.1`); one that
-/// is not `<major>.<minor>...` (`edge`, a snapshot) counts as new enough.
+/// and community repositories of the first release that has it
+/// ([`availability`]).
 pub fn target_repositories(host_repositories: &str, arch: &str, os_version: &str) -> String {
-    let Some(&(_, major, minor)) = FIRST_RELEASES.iter().find(|(name, ..)| *name == arch) else {
+    let availability = arch::rows_of(arch)
+        .next()
+        .map(|row| availability(row, os_version));
+    let Some(PackageAvailability::TooOld { first }) = availability else {
         return host_repositories.to_string();
     };
-    let too_old = release(os_version).is_some_and(|version| version < (major, minor));
-    if !too_old {
-        return host_repositories.to_string();
-    }
     ["main", "community"]
         .iter()
-        .map(|repo| format!("https://dl-cdn.alpinelinux.org/alpine/v{major}.{minor}/{repo}\n"))
+        .map(|repo| format!("https://dl-cdn.alpinelinux.org/alpine/v{first}/{repo}\n"))
         .collect()
-}
-
-/// `(major, minor)` of an Alpine `VERSION_ID`.
-fn release(os_version: &str) -> Option<(u32, u32)> {
-    let mut parts = os_version.split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    Some((major, minor))
 }
 
 /// A symbolic link to make: `link` pointing at `target`.
@@ -250,6 +251,17 @@ mod tests {
         assert_eq!(target_repositories(host, "riscv64", "3.21.2"), host);
         assert_eq!(target_repositories(host, "riscv64", "edge"), host);
         assert_eq!(target_repositories(host, "arm64", "3.12.0"), host);
+        assert_eq!(target_repositories(host, "riscv64", "3.19_rc1"), host);
+        assert_eq!(target_repositories(host, "mips64le", "3.19.1"), host);
+        assert_eq!(target_repositories(host, "sparc", "3.19.1"), host);
+    }
+
+    #[test]
+    fn alpine_has_no_mips_packages() {
+        for row in arch::ARCHES {
+            let none = availability(row, "3.21.0") == PackageAvailability::Unavailable;
+            assert_eq!(none, row.arch.starts_with("mips"), "{}", row.arch);
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 
+use xx_platform::distro::PackageAvailability;
 use xx_platform::{Mapped, Target, Vars};
 
 use crate::apk::{self, Link};
@@ -57,8 +58,11 @@ impl ApkTool {
             eprintln!("skipping packages installation on {}", target.platform.os);
             return false;
         }
-        // Alpine has no MIPS packages.
-        if target.platform.arch.starts_with("mips") {
+        // Alpine has no packages for some architectures (MIPS).
+        let unavailable = target.mapped().is_ok_and(|mapped| {
+            apk::availability(mapped.arch, &target.os_version) == PackageAvailability::Unavailable
+        });
+        if unavailable {
             eprintln!("skipping packages installation on {}", target.platform.arch);
             return false;
         }

@@ -7,6 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 
+use xx_platform::arch::{self, ArchRow};
+use xx_platform::distro::{self, PackageAvailability};
 use xx_platform::{Target, Vars};
 
 use crate::args::AptArgs;
@@ -14,10 +16,6 @@ use crate::error::PkgError;
 use crate::packages::{self, TargetNames};
 use crate::sources::{self, SourceFormat};
 use crate::system::{self, Runner};
-
-/// Debian architectures Debian 12 and older release for MIPS (big-endian
-/// `mips` and `mips64` never were, and Debian 13 dropped both).
-const DEBIAN_MIPS_ARCHES: &[&str] = &["mipsel", "mips64el"];
 
 /// How a run of apt ended.
 #[derive(Debug)]
@@ -48,20 +46,24 @@ pub struct AptTool {
     pub root: PathBuf,
     /// `XX_APT_PREFER_CROSS`: prefer `<pkg>-<triple>` cross packages.
     pub prefer_cross: bool,
-    /// `XX_APT_FORCE_RISCV64`: install riscv64 packages before Debian 13
-    /// from Debian Ports.
-    pub force_riscv64: bool,
+    /// The force variables of the table (`XX_APT_FORCE_RISCV64`: install
+    /// riscv64 packages before Debian 13 from Debian Ports) that are set.
+    pub forced_vars: Vec<&'static str>,
 }
 
 impl AptTool {
-    /// The settings `vars` give (`XX_DEBUG_APT`, `XX_APT_PREFER_CROSS`,
-    /// `XX_APT_FORCE_RISCV64`) for the build root `root`.
+    /// The settings `vars` give (`XX_DEBUG_APT`, `XX_APT_PREFER_CROSS`, the
+    /// table's force variables) for the build root `root`.
     pub fn from_vars(vars: &dyn Vars, root: &Path) -> AptTool {
         AptTool {
             runner: Runner::apt(vars.non_empty("XX_DEBUG_APT").is_some()),
             root: root.to_path_buf(),
             prefer_cross: vars.non_empty("XX_APT_PREFER_CROSS").is_some(),
-            force_riscv64: vars.non_empty("XX_APT_FORCE_RISCV64").is_some(),
+            forced_vars: arch::ARCHES
+                .iter()
+                .filter_map(|row| row.apt_force_var)
+                .filter(|name| vars.non_empty(name).is_some())
+                .collect(),
         }
     }
 
@@ -182,45 +184,43 @@ impl AptTool {
         }))
     }
 
-    /// Targets left alone: MIPS where the distribution has no packages for
-    /// it (xx skips MIPS everywhere; xx-rs installs Debian 12's `mipsel`
-    /// and `mips64el` packages) and riscv64 on Debian before 13 / Ubuntu
-    /// before 20.04 (unless `XX_APT_FORCE_RISCV64`). Returns what to name
-    /// in the skip message.
+    /// Targets left alone, as the table's release columns say: MIPS where
+    /// the distribution has no packages for it (xx skips MIPS everywhere;
+    /// xx-rs installs Debian 12's `mipsel` and `mips64el` packages) and
+    /// riscv64 on Debian before 13 / Ubuntu before 20.04 (unless
+    /// `XX_APT_FORCE_RISCV64`). Returns what to name in the skip message.
     fn unsupported_by_distro(&self, target: &Target) -> Option<String> {
+        let mapped = target.mapped().ok()?;
         let arch = target.platform.arch.as_str();
-        if arch.starts_with("mips") {
-            let debian_has_it = target.vendor == "debian"
-                && self.debian_before_13()
-                && target
-                    .mapped()
-                    .is_ok_and(|mapped| DEBIAN_MIPS_ARCHES.contains(&mapped.arch.debian));
-            return (!debian_has_it).then(|| arch.to_string());
-        }
-        if arch != "riscv64" || self.force_riscv64 {
-            return None;
-        }
-        match target.vendor.as_str() {
-            "debian" if self.debian_before_13() => {
-                Some("riscv64. riscv64 requires debian 13+".to_string())
+        let vendor = target.vendor.as_str();
+        match distro::package_availability(mapped.arch, vendor, &self.release(vendor)) {
+            PackageAvailability::Available => None,
+            PackageAvailability::TooOld { .. } if self.forced(mapped.arch) => None,
+            PackageAvailability::TooOld { first } => {
+                Some(format!("{arch}. {arch} requires {vendor} {first}+"))
             }
-            "ubuntu" => {
-                let os_release =
-                    std::fs::read_to_string(self.root.join("etc/os-release")).unwrap_or_default();
-                let version = sources::os_release_value(&os_release, "VERSION").unwrap_or_default();
-                (!version.starts_with('2'))
-                    .then(|| "riscv64. riscv64 requires ubuntu 20.04+".to_string())
-            }
-            _ => None,
+            PackageAvailability::Unavailable => Some(arch.to_string()),
         }
     }
 
-    /// Whether `/etc/debian_version` names a release before 13.
-    fn debian_before_13(&self) -> bool {
-        std::fs::read_to_string(self.root.join("etc/debian_version"))
-            .ok()
-            .and_then(|text| sources::debian_major(&text))
-            .is_some_and(|major| major < 13)
+    /// The build root's release as the distribution `vendor` numbers it:
+    /// `/etc/debian_version` on Debian, os-release's `VERSION` on Ubuntu.
+    fn release(&self, vendor: &str) -> String {
+        let read = |path: &str| std::fs::read_to_string(self.root.join(path)).unwrap_or_default();
+        match vendor {
+            "debian" => read("etc/debian_version"),
+            "ubuntu" => {
+                sources::os_release_value(&read("etc/os-release"), "VERSION").unwrap_or_default()
+            }
+            _ => String::new(),
+        }
+    }
+
+    /// Whether the user forces packages for `row` from a newer release
+    /// (`XX_APT_FORCE_RISCV64`).
+    fn forced(&self, row: &ArchRow) -> bool {
+        row.apt_force_var
+            .is_some_and(|name| self.forced_vars.contains(&name))
     }
 
     /// On Debian before 13 with `XX_APT_FORCE_RISCV64`, add Debian Ports'
@@ -231,10 +231,16 @@ impl AptTool {
         target: &Target,
         output: Option<Output>,
     ) -> Result<bool, PkgError> {
-        let forced = target.platform.arch == "riscv64"
-            && target.vendor == "debian"
-            && self.force_riscv64
-            && self.debian_before_13();
+        let Ok(mapped) = target.mapped() else {
+            return Ok(false);
+        };
+        let forced = target.vendor == "debian"
+            && mapped.arch.arch == "riscv64"
+            && self.forced(mapped.arch)
+            && matches!(
+                distro::package_availability(mapped.arch, "debian", &self.release("debian")),
+                PackageAvailability::TooOld { .. }
+            );
         let list = Path::new(sources::RISCV64_PORTS_LIST);
         let present = std::fs::read_to_string(list).is_ok_and(|text| {
             text.lines()

@@ -14,6 +14,8 @@
 
 use std::collections::BTreeSet;
 
+use xx_platform::distro;
+
 /// The pseudo-package for a C cross sysroot.
 pub const C_ESSENTIALS: &str = "xx-c-essentials";
 /// The pseudo-package for a C++ cross sysroot.
@@ -44,14 +46,10 @@ pub struct TargetNames {
 
 /// The suffix Debian gives cross-toolchain packages for `triple`:
 /// the triple with `_` spelled `-` (`x86-64-linux-gnu`), or
-/// `mingw-w64-<arch>` for Windows (`mingw-w64-x86-64`).
+/// `mingw-w64-<arch>` for Windows (`mingw-w64-x86-64`); see
+/// [`distro::debian_cross_suffix`].
 pub fn cross_suffix(triple: &str, os: &str) -> String {
-    if os == "windows" {
-        let arch = triple.split('-').next().unwrap_or(triple);
-        format!("mingw-w64-{}", arch.replace('_', "-"))
-    } else {
-        triple.replace('_', "-")
-    }
+    distro::debian_cross_suffix(triple, os)
 }
 
 /// Package names apt knows, with and without architecture qualifiers.

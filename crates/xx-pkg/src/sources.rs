@@ -3,6 +3,8 @@
 //! adds for Ubuntu targets and Debian riscv64. Pure functions; reading and
 //! writing the files is the caller's business.
 
+use xx_platform::{arch, OsRelease};
+
 /// Debian's deb822 sources file (Debian 12+ images).
 pub const DEBIAN_SOURCES: &str = "/etc/apt/sources.list.d/debian.sources";
 /// Ubuntu's deb822 sources file (Ubuntu 24.04+ images).
@@ -132,10 +134,6 @@ pub fn add_arch(text: &str, format: SourceFormat, arch: &str) -> String {
     }
 }
 
-/// Ubuntu architectures served by the primary archive
-/// (`archive.ubuntu.com`); every other one lives on `ports.ubuntu.com`.
-pub const UBUNTU_PRIMARY_ARCHES: &[&str] = &["amd64", "i386"];
-
 /// Where Ubuntu publishes packages for an architecture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UbuntuArchive {
@@ -145,9 +143,15 @@ pub struct UbuntuArchive {
     pub security: &'static str,
 }
 
-/// The Ubuntu archive that serves `debian_arch`.
+/// The Ubuntu archive that serves `debian_arch`: the primary one
+/// (`archive.ubuntu.com`) for the arches the table says
+/// ([`ArchRow::ubuntu_primary_archive`](xx_platform::arch::ArchRow::ubuntu_primary_archive)),
+/// `ports.ubuntu.com` for every other one.
 pub fn ubuntu_archive(debian_arch: &str) -> UbuntuArchive {
-    if UBUNTU_PRIMARY_ARCHES.contains(&debian_arch) {
+    let primary = arch::ARCHES
+        .iter()
+        .any(|row| row.debian == debian_arch && row.ubuntu_primary_archive);
+    if primary {
         UbuntuArchive {
             main: "http://archive.ubuntu.com/ubuntu/",
             security: "http://security.ubuntu.com/ubuntu/",
@@ -213,12 +217,10 @@ pub fn debian_major(debian_version: &str) -> Option<u32> {
     debian_version.trim().split('.').next()?.parse().ok()
 }
 
-/// The value of `key` in an os-release text, unquoted.
+/// The value of `key` in an os-release text, unquoted (xx-platform's
+/// parser: [`OsRelease::value`]).
 pub fn os_release_value(text: &str, key: &str) -> Option<String> {
-    text.lines().find_map(|line| {
-        let (k, v) = line.trim().split_once('=')?;
-        (k == key).then(|| v.trim().trim_matches(['"', '\'']).to_string())
-    })
+    OsRelease::value(text, key)
 }
 
 /// One `deb`/`deb-src` line, split around its `[options]`.
@@ -404,11 +406,19 @@ mod tests {
     /// ports rewriting is checked here as text.
     #[test]
     fn ubuntu_foreign_arches_use_the_right_archive() {
-        assert_eq!(
-            ubuntu_archive("i386").main,
-            "http://archive.ubuntu.com/ubuntu/"
-        );
-        for arch in ["arm64", "armhf", "ppc64el", "s390x", "riscv64"] {
+        for arch in ["i386", "amd64"] {
+            assert_eq!(
+                ubuntu_archive(arch).main,
+                "http://archive.ubuntu.com/ubuntu/"
+            );
+            assert_eq!(
+                ubuntu_archive(arch).security,
+                "http://security.ubuntu.com/ubuntu/"
+            );
+        }
+        for arch in [
+            "arm64", "armhf", "armel", "ppc64el", "s390x", "riscv64", "sparc64",
+        ] {
             assert_eq!(
                 ubuntu_archive(arch).main,
                 "http://ports.ubuntu.com/ubuntu-ports/"

@@ -48,6 +48,35 @@ impl TripleArchOverride {
             TripleArchOverride::RiscV64 => Some("RISCV64_TARGET_ARCH"),
         }
     }
+
+    /// Rust's architecture part for the rows this override applies to
+    /// (`armv7`, `riscv64gc`): the value xx-cargo gives the variable unless
+    /// the user set it. `None` for [`TripleArchOverride::None`].
+    pub fn rust_default(self) -> Option<&'static str> {
+        if self == TripleArchOverride::None {
+            return None;
+        }
+        ARCHES
+            .iter()
+            .find(|row| row.arch_override == self)
+            .map(|row| row.rust_arch)
+    }
+}
+
+/// Which releases of a distribution publish packages for an architecture,
+/// as xx-rs's package tools treat it. Releases are spelled as the
+/// distribution numbers them (`13`, `20.04`, `3.20`) and compared to that
+/// precision (Debian `12.8` is release `12`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Releases {
+    /// Every release.
+    All,
+    /// No release.
+    Never,
+    /// This release and every later one.
+    From(&'static str),
+    /// Every release up to and including this one.
+    Until(&'static str),
 }
 
 /// One architecture/variant pair and everything derived from it.
@@ -57,6 +86,9 @@ pub struct ArchRow {
     pub arch: &'static str,
     /// OCI variant (`v7`, `v3`, `softfloat`), empty for the base variant.
     pub variant: &'static str,
+    /// Other spellings of the variant that mean this row (`7` for arm/v7,
+    /// `v1` for the base amd64, `v8` for the base arm64).
+    pub variant_aliases: &'static [&'static str],
     /// `uname -m` on such a machine.
     pub march: &'static str,
     /// `uname -m` as darwin spells it, when it differs.
@@ -81,10 +113,24 @@ pub struct ArchRow {
     pub windows_arch: Option<&'static str>,
     /// Architecture part of the darwin triple, when macOS supports it.
     pub darwin_arch: Option<&'static str>,
+    /// Oldest macOS the darwin triple targets unless `MACOSX_VERSION_MIN`
+    /// says otherwise (`10.6`, `11.0`), when macOS supports the arch.
+    pub darwin_min_version: Option<&'static str>,
     /// Architecture part of Rust's triple.
     pub rust_arch: &'static str,
+    /// Architecture part of the LLVM target rustc compiles `rust_arch` for,
+    /// when it differs (`riscv64` for `riscv64gc`): the spelling clang and
+    /// Alpine's toolchain read.
+    pub rust_llvm_arch: Option<&'static str>,
     /// Rust's architecture part when the vendor is `alpine` (Alpine's own rustc).
     pub alpine_rust_arch: &'static str,
+    /// Environment part of Rust's Windows triple
+    /// (`<rust_arch>-pc-windows-<env>`), when Rust has a Windows target for
+    /// the arch: `gnu`, or `gnullvm` where only the LLVM mingw target exists.
+    pub windows_rust_env: Option<&'static str>,
+    /// Further spellings of the architecture part of triples that name this
+    /// row and no column above gives (LLVM's `armv7a`).
+    pub triple_arch_aliases: &'static [&'static str],
     /// Extra Go environment for this variant (`GOARM=7`, `GOAMD64=v3`).
     pub go_env: &'static [(&'static str, &'static str)],
     /// Suffix of the qemu-user binary (`qemu-<suffix>`).
@@ -99,8 +145,6 @@ pub struct ArchRow {
     pub macho_cputype: Option<u32>,
     /// PE/COFF machine, when Windows supports the arch.
     pub pe_machine: Option<u16>,
-    /// clang `-march=` value for this variant, when it is not the triple's default.
-    pub clang_march: Option<&'static str>,
     /// Whether LLVM's `lld` links Linux programs for this architecture
     /// (xx-cc falls back to the GNU cross `ld` where it does not).
     pub lld_links: bool,
@@ -112,6 +156,25 @@ pub struct ArchRow {
     pub debian_multiarch: &'static str,
     /// Meson `cpu_family` of the architecture.
     pub meson_cpu_family: &'static str,
+    /// Debian releases (`/etc/debian_version`) with packages for the arch;
+    /// xx-apt skips the others.
+    pub debian_releases: Releases,
+    /// Ubuntu releases (os-release `VERSION`) with packages for the arch.
+    pub ubuntu_releases: Releases,
+    /// Alpine releases (os-release `VERSION_ID`) with packages for the
+    /// arch; a target root on an older one uses the first release's
+    /// repositories.
+    pub alpine_releases: Releases,
+    /// Whether distributions without a release column above (derivatives,
+    /// unknown vendors) are taken to publish packages for the arch.
+    pub other_distro_packages: bool,
+    /// Variable that makes xx-apt install packages on releases older than
+    /// the first with packages (xx's `XX_APT_FORCE_RISCV64`, which adds
+    /// Debian Ports' unstable on Debian).
+    pub apt_force_var: Option<&'static str>,
+    /// Whether Ubuntu serves the arch from its primary archive
+    /// (`archive.ubuntu.com`) rather than `ports.ubuntu.com`.
+    pub ubuntu_primary_archive: bool,
 }
 
 const EM_386: u16 = 3;
@@ -136,6 +199,7 @@ const PE_ARMNT: u16 = 0x1c4;
 const BASE: ArchRow = ArchRow {
     arch: "",
     variant: "",
+    variant_aliases: &[],
     march: "",
     darwin_march: None,
     debian: "",
@@ -148,8 +212,12 @@ const BASE: ArchRow = ArchRow {
     arch_override: TripleArchOverride::None,
     windows_arch: None,
     darwin_arch: None,
+    darwin_min_version: None,
     rust_arch: "",
+    rust_llvm_arch: None,
     alpine_rust_arch: "",
+    windows_rust_env: None,
+    triple_arch_aliases: &[],
     go_env: &[],
     qemu: "",
     bits: 64,
@@ -157,16 +225,22 @@ const BASE: ArchRow = ArchRow {
     elf_machine: 0,
     macho_cputype: None,
     pe_machine: None,
-    clang_march: None,
     lld_links: true,
     static_prefers_bfd: false,
     bfd_emulation: "",
     debian_multiarch: "",
     meson_cpu_family: "",
+    debian_releases: Releases::All,
+    ubuntu_releases: Releases::All,
+    alpine_releases: Releases::All,
+    other_distro_packages: true,
+    apt_force_var: None,
+    ubuntu_primary_archive: false,
 };
 
 const AMD64: ArchRow = ArchRow {
     arch: "amd64",
+    variant_aliases: &["v1"],
     march: "x86_64",
     debian: "amd64",
     alpine: "x86_64",
@@ -175,8 +249,10 @@ const AMD64: ArchRow = ArchRow {
     alpine_gnu_arch: "x86_64",
     windows_arch: Some("x86_64"),
     darwin_arch: Some("x86_64"),
+    darwin_min_version: Some("10.6"),
     rust_arch: "x86_64",
     alpine_rust_arch: "x86_64",
+    windows_rust_env: Some("gnu"),
     qemu: "x86_64",
     elf_machine: EM_X86_64,
     macho_cputype: Some(CPU_TYPE_X86_64),
@@ -184,11 +260,13 @@ const AMD64: ArchRow = ArchRow {
     bfd_emulation: "elf_x86_64",
     debian_multiarch: "x86_64-linux-gnu",
     meson_cpu_family: "x86_64",
+    ubuntu_primary_archive: true,
     ..BASE
 };
 
 const ARM64: ArchRow = ArchRow {
     arch: "arm64",
+    variant_aliases: &["v8"],
     march: "aarch64",
     darwin_march: Some("arm64"),
     debian: "arm64",
@@ -198,8 +276,10 @@ const ARM64: ArchRow = ArchRow {
     alpine_gnu_arch: "aarch64",
     windows_arch: Some("aarch64"),
     darwin_arch: Some("arm64"),
+    darwin_min_version: Some("11.0"),
     rust_arch: "aarch64",
     alpine_rust_arch: "aarch64",
+    windows_rust_env: Some("gnullvm"),
     qemu: "aarch64",
     elf_machine: EM_AARCH64,
     macho_cputype: Some(CPU_TYPE_ARM64),
@@ -213,6 +293,7 @@ const ARM64: ArchRow = ArchRow {
 const ARM_V7: ArchRow = ArchRow {
     arch: "arm",
     variant: "v7",
+    variant_aliases: &["7"],
     march: "armv7l",
     debian: "armhf",
     alpine: "armv7",
@@ -225,6 +306,7 @@ const ARM_V7: ArchRow = ArchRow {
     windows_arch: Some("armv7"),
     rust_arch: "armv7",
     alpine_rust_arch: "armv7",
+    triple_arch_aliases: &["armv7a"],
     go_env: &[("GOARM", "7")],
     qemu: "arm",
     bits: 32,
@@ -256,6 +338,12 @@ const MIPS: ArchRow = ArchRow {
     bfd_emulation: "elf32btsmip",
     debian_multiarch: "mips-linux-gnu",
     meson_cpu_family: "mips",
+    // Debian never released big-endian MIPS; Ubuntu and Alpine have no
+    // MIPS at all (xx skips MIPS everywhere).
+    debian_releases: Releases::Never,
+    ubuntu_releases: Releases::Never,
+    alpine_releases: Releases::Never,
+    other_distro_packages: false,
     ..BASE
 };
 
@@ -273,6 +361,8 @@ const MIPSLE: ArchRow = ArchRow {
     endian: Endian::Little,
     bfd_emulation: "elf32ltsmip",
     debian_multiarch: "mipsel-linux-gnu",
+    // Debian 13 dropped the little-endian MIPS ports.
+    debian_releases: Releases::Until("12"),
     ..MIPS
 };
 
@@ -310,6 +400,8 @@ const MIPS64LE: ArchRow = ArchRow {
     endian: Endian::Little,
     bfd_emulation: "elf64ltsmip",
     debian_multiarch: "mips64el-linux-gnuabi64",
+    // Debian 13 dropped the little-endian MIPS ports.
+    debian_releases: Releases::Until("12"),
     ..MIPS64
 };
 
@@ -319,26 +411,27 @@ pub static ARCHES: &[ArchRow] = &[
     AMD64,
     ArchRow {
         variant: "v2",
+        variant_aliases: &[],
         go_env: &[("GOAMD64", "v2")],
-        clang_march: Some("x86-64-v2"),
         ..AMD64
     },
     ArchRow {
         variant: "v3",
+        variant_aliases: &[],
         go_env: &[("GOAMD64", "v3")],
-        clang_march: Some("x86-64-v3"),
         ..AMD64
     },
     ArchRow {
         variant: "v4",
+        variant_aliases: &[],
         go_env: &[("GOAMD64", "v4")],
-        clang_march: Some("x86-64-v4"),
         ..AMD64
     },
     ARM64,
     ARM_V7,
     ArchRow {
         variant: "v6",
+        variant_aliases: &["6"],
         march: "armv6l",
         debian: "armel",
         alpine: "armhf",
@@ -350,14 +443,15 @@ pub static ARCHES: &[ArchRow] = &[
         windows_arch: None,
         rust_arch: "arm",
         alpine_rust_arch: "armv6",
+        triple_arch_aliases: &[],
         go_env: &[("GOARM", "6")],
         pe_machine: None,
-        clang_march: Some("armv6"),
         debian_multiarch: "arm-linux-gnueabi",
         ..ARM_V7
     },
     ArchRow {
         variant: "v5",
+        variant_aliases: &["5"],
         march: "armv5l",
         debian: "armel",
         alpine: "armel",
@@ -369,14 +463,15 @@ pub static ARCHES: &[ArchRow] = &[
         windows_arch: None,
         rust_arch: "armv5te",
         alpine_rust_arch: "armv5te",
+        triple_arch_aliases: &[],
         go_env: &[("GOARM", "5")],
         pe_machine: None,
-        clang_march: Some("armv5te"),
         debian_multiarch: "arm-linux-gnueabi",
         ..ARM_V7
     },
     ArchRow {
         variant: "v8",
+        variant_aliases: &["8"],
         ..ARM_V7
     },
     ArchRow {
@@ -390,6 +485,7 @@ pub static ARCHES: &[ArchRow] = &[
         windows_arch: Some("i686"),
         rust_arch: "i686",
         alpine_rust_arch: "i586",
+        windows_rust_env: Some("gnu"),
         qemu: "i386",
         bits: 32,
         elf_machine: EM_386,
@@ -398,6 +494,7 @@ pub static ARCHES: &[ArchRow] = &[
         bfd_emulation: "elf_i386",
         debian_multiarch: "i386-linux-gnu",
         meson_cpu_family: "x86",
+        ubuntu_primary_archive: true,
         ..BASE
     },
     ArchRow {
@@ -410,6 +507,7 @@ pub static ARCHES: &[ArchRow] = &[
         alpine_gnu_arch: "riscv64",
         arch_override: TripleArchOverride::RiscV64,
         rust_arch: "riscv64gc",
+        rust_llvm_arch: Some("riscv64"),
         alpine_rust_arch: "riscv64",
         qemu: "riscv64",
         elf_machine: EM_RISCV,
@@ -418,6 +516,10 @@ pub static ARCHES: &[ArchRow] = &[
         bfd_emulation: "elf64lriscv",
         debian_multiarch: "riscv64-linux-gnu",
         meson_cpu_family: "riscv64",
+        debian_releases: Releases::From("13"),
+        ubuntu_releases: Releases::From("20.04"),
+        alpine_releases: Releases::From("3.20"),
+        apt_force_var: Some("XX_APT_FORCE_RISCV64"),
         ..BASE
     },
     ArchRow {
@@ -491,6 +593,7 @@ pub static ARCHES: &[ArchRow] = &[
         bfd_emulation: "elf64loongarch",
         debian_multiarch: "loongarch64-linux-gnu",
         meson_cpu_family: "loongarch64",
+        alpine_releases: Releases::From("3.21"),
         ..BASE
     },
     MIPS,
@@ -597,6 +700,88 @@ pub fn default_variant(arch: &str) -> &'static str {
     rows_of(arch).next().map_or("", |row| row.variant)
 }
 
+impl ArchRow {
+    /// The architecture parts of triples that name this row, each with the
+    /// ABI suffix such triples end in: the GNU, Alpine, Rust, mingw and
+    /// darwin spellings, then [`ArchRow::triple_arch_aliases`].
+    pub fn triple_arches(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+        [
+            (Some(self.gnu_arch), self.abi),
+            (Some(self.alpine_gnu_arch), self.alpine_abi),
+            (Some(self.rust_arch), self.abi),
+            (Some(self.alpine_rust_arch), self.alpine_abi),
+            (self.windows_arch, ""),
+            (self.darwin_arch, ""),
+        ]
+        .into_iter()
+        .filter_map(|(arch, abi)| Some((arch?, abi)))
+        .chain(
+            self.triple_arch_aliases
+                .iter()
+                .map(|arch| (*arch, self.abi)),
+        )
+    }
+}
+
+/// Whether an ABI suffix (`eabihf`, `musleabihf`) is the hard-float one.
+fn is_hard_float(abi: &str) -> bool {
+    abi.ends_with("hf")
+}
+
+/// The row a triple's architecture (its first component) names.
+///
+/// The table's triple spellings ([`ArchRow::triple_arches`]) come first;
+/// where several rows share one (`arm` is arm/v7, v6 and v5), the first
+/// whose ABI is as hard- or soft-float as the triple's end wins
+/// (`arm-linux-gnueabihf` is arm/v7, `arm-linux-gnueabi` arm/v6). Then OCI
+/// architecture names (default variant) and [`ARCH_ALIASES`].
+pub fn find_by_triple(triple: &str) -> Option<&'static ArchRow> {
+    let first = triple.split('-').next().unwrap_or_default();
+    let hard_float = is_hard_float(triple);
+    let spelled = ARCHES.iter().flat_map(|row| {
+        row.triple_arches()
+            .filter(|(arch, _)| *arch == first)
+            .map(move |(_, abi)| (row, abi))
+    });
+    let mut first_spelled = None;
+    for (row, abi) in spelled {
+        if is_hard_float(abi) == hard_float {
+            return Some(row);
+        }
+        first_spelled.get_or_insert(row);
+    }
+    first_spelled.or_else(|| {
+        let (arch, variant) = if is_known_arch(first) {
+            (first, "")
+        } else {
+            resolve_alias(first)?
+        };
+        find(arch, variant)
+    })
+}
+
+/// The architecture part of a triple as clang (and Alpine's toolchain)
+/// spell it: Rust's own spellings that LLVM does not read become the LLVM
+/// target's (`riscv64gc` -> `riscv64`); every other name is kept
+/// (`armv7`, `aarch64`, names the table does not know).
+pub fn clang_triple_arch(first: &str) -> &str {
+    ARCHES
+        .iter()
+        .find(|row| row.rust_arch == first)
+        .and_then(|row| row.rust_llvm_arch)
+        .unwrap_or(first)
+}
+
+/// `triple` with its architecture part spelled as clang reads it
+/// ([`clang_triple_arch`]): `riscv64gc-unknown-linux-gnu` ->
+/// `riscv64-unknown-linux-gnu`.
+pub fn clang_triple(triple: &str) -> String {
+    match triple.split_once('-') {
+        Some((first, rest)) => format!("{}-{rest}", clang_triple_arch(first)),
+        None => triple.to_string(),
+    }
+}
+
 /// Resolve an alias (`aarch64`, `armhf`, `i686`) to `(arch, implied variant)`.
 pub fn resolve_alias(name: &str) -> Option<(&'static str, &'static str)> {
     ARCH_ALIASES
@@ -646,10 +831,123 @@ mod tests {
     }
 
     #[test]
+    fn os_specific_columns_come_together() {
+        for row in ARCHES {
+            let id = format!("{}/{}", row.arch, row.variant);
+            assert_eq!(
+                row.darwin_arch.is_some(),
+                row.darwin_min_version.is_some(),
+                "{id}: darwin_arch without darwin_min_version or the reverse"
+            );
+            assert!(
+                row.windows_rust_env.is_none() || row.windows_arch.is_some(),
+                "{id}: a Rust Windows target without a mingw one"
+            );
+        }
+    }
+
+    #[test]
+    fn variant_aliases_do_not_shadow_variants() {
+        for row in ARCHES {
+            for alias in row.variant_aliases {
+                assert!(
+                    find(row.arch, alias).is_none(),
+                    "{}/{alias} is both a variant and an alias",
+                    row.arch
+                );
+                let named = ARCHES
+                    .iter()
+                    .filter(|r| r.arch == row.arch && r.variant_aliases.contains(alias))
+                    .count();
+                assert_eq!(named, 1, "{}/{alias} names several rows", row.arch);
+            }
+        }
+    }
+
+    #[test]
     fn aliases_point_at_real_rows() {
         for (alias, arch, variant) in ARCH_ALIASES {
             assert!(find(arch, variant).is_some(), "{alias} -> {arch}/{variant}");
             assert!(!is_known_arch(alias), "{alias} shadows a real arch");
+        }
+    }
+
+    #[test]
+    fn clang_spells_rust_triples_the_llvm_way() {
+        assert_eq!(
+            clang_triple("riscv64gc-unknown-linux-gnu"),
+            "riscv64-unknown-linux-gnu"
+        );
+        assert_eq!(clang_triple_arch("riscv64gc"), "riscv64");
+        for kept in [
+            "armv7-unknown-linux-gnueabihf",
+            "armv5te-unknown-linux-gnueabi",
+            "arm-unknown-linux-gnueabi",
+            "i686-unknown-linux-gnu",
+            "riscv64-alpine-linux-musl",
+            "sparc-sun-solaris",
+            "riscv64gc",
+        ] {
+            assert_eq!(clang_triple(kept), kept);
+        }
+        // Only spellings LLVM cannot read differ; each is a real Rust name.
+        for row in ARCHES {
+            if let Some(llvm) = row.rust_llvm_arch {
+                assert_ne!(llvm, row.rust_arch, "{}/{}", row.arch, row.variant);
+            }
+        }
+    }
+
+    #[test]
+    fn overrides_default_to_rust_names() {
+        assert_eq!(TripleArchOverride::Arm.rust_default(), Some("armv7"));
+        assert_eq!(
+            TripleArchOverride::RiscV64.rust_default(),
+            Some("riscv64gc")
+        );
+        assert_eq!(TripleArchOverride::None.rust_default(), None);
+        for row in ARCHES
+            .iter()
+            .filter(|row| row.arch_override.env_var().is_some())
+        {
+            assert_eq!(
+                row.arch_override.rust_default(),
+                Some(row.rust_arch),
+                "{}/{}: rows sharing an override disagree on its Rust name",
+                row.arch,
+                row.variant
+            );
+        }
+    }
+
+    #[test]
+    fn triples_name_their_rows() {
+        let named = |triple: &str| find_by_triple(triple).map(|row| (row.arch, row.variant));
+        assert_eq!(named("arm-linux-gnueabihf"), Some(("arm", "v7")));
+        assert_eq!(named("arm-linux-gnueabi"), Some(("arm", "v6")));
+        assert_eq!(named("arm-unknown-linux-musl"), Some(("arm", "v6")));
+        assert_eq!(named("armv7-unknown-linux-gnueabihf"), Some(("arm", "v7")));
+        assert_eq!(named("armv7a-linux-gnueabihf"), Some(("arm", "v7")));
+        assert_eq!(named("armv7l-linux-gnueabihf"), Some(("arm", "v7")));
+        assert_eq!(named("armv5te-unknown-linux-gnueabi"), Some(("arm", "v5")));
+        assert_eq!(named("armv6-alpine-linux-musleabihf"), Some(("arm", "v6")));
+        assert_eq!(named("x86_64-linux-gnu"), Some(("amd64", "")));
+        assert_eq!(named("i586-alpine-linux-musl"), Some(("386", "")));
+        assert_eq!(named("riscv64gc-unknown-linux-gnu"), Some(("riscv64", "")));
+        assert_eq!(named("arm64-apple-macos11.0"), Some(("arm64", "")));
+        assert_eq!(named("mips64el-linux-gnuabi64"), Some(("mips64le", "")));
+        assert_eq!(named("loong64-linux-gnu"), Some(("loong64", "")));
+        assert_eq!(named("sparc-sun-solaris"), None);
+        // Every spelling the table gives leads back to its architecture.
+        for row in ARCHES {
+            for (arch, abi) in row.triple_arches() {
+                let triple = format!("{arch}-unknown-linux-gnu{abi}");
+                assert_eq!(
+                    find_by_triple(&triple).map(|found| found.arch),
+                    Some(row.arch),
+                    "{triple}"
+                );
+            }
         }
     }
 

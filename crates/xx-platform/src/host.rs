@@ -30,16 +30,8 @@ impl OsRelease {
     /// Unknown keys, comments and malformed lines are ignored.
     pub fn parse(text: &str) -> OsRelease {
         let mut release = OsRelease::default();
-        for line in text.lines() {
-            let line = line.trim();
-            if line.starts_with('#') {
-                continue;
-            }
-            let Some((key, raw)) = line.split_once('=') else {
-                continue;
-            };
-            let value = unquote(raw.trim());
-            match key.trim() {
+        for (key, value) in fields(text) {
+            match key {
                 "ID" => release.id = value,
                 "VERSION_ID" => release.version_id = value,
                 _ => {}
@@ -47,6 +39,29 @@ impl OsRelease {
         }
         release
     }
+
+    /// The value of any `key` of an os-release text (`VERSION`,
+    /// `UBUNTU_CODENAME`), unquoted; the last assignment wins, as when a
+    /// shell reads the file. `None` when the key is not set.
+    pub fn value(text: &str, key: &str) -> Option<String> {
+        fields(text)
+            .filter(|(name, _)| *name == key)
+            .last()
+            .map(|(_, value)| value)
+    }
+}
+
+/// The `KEY=value` assignments of an os-release text, values unquoted;
+/// comments and lines without `=` are skipped.
+fn fields(text: &str) -> impl Iterator<Item = (&str, String)> {
+    text.lines().filter_map(|line| {
+        let line = line.trim();
+        if line.starts_with('#') {
+            return None;
+        }
+        let (key, raw) = line.split_once('=')?;
+        Some((key.trim(), unquote(raw.trim())))
+    })
 }
 
 /// Undo shell quoting of an os-release value: `"a\"b"`, `'a b'` or bare.
@@ -92,5 +107,21 @@ mod tests {
         assert_eq!(parsed.id, "rocky");
         assert_eq!(parsed.version_id, "9.\"4");
         assert_eq!(OsRelease::parse(""), OsRelease::default());
+    }
+
+    #[test]
+    fn reads_any_key() {
+        let ubuntu = "NAME=\"Ubuntu\"\nVERSION=\"24.04 LTS (Noble Numbat)\"\n# UBUNTU_CODENAME=old\nUBUNTU_CODENAME=noble\nID=ubuntu\n";
+        assert_eq!(
+            OsRelease::value(ubuntu, "VERSION").as_deref(),
+            Some("24.04 LTS (Noble Numbat)")
+        );
+        assert_eq!(
+            OsRelease::value(ubuntu, "UBUNTU_CODENAME").as_deref(),
+            Some("noble")
+        );
+        assert_eq!(OsRelease::value(ubuntu, "VERSION_ID"), None);
+        assert_eq!(OsRelease::value("A=1\nA='2'\n", "A").as_deref(), Some("2"));
+        assert_eq!(OsRelease::value("A=\n", "A").as_deref(), Some(""));
     }
 }

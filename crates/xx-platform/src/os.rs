@@ -52,6 +52,14 @@ pub struct OsRow {
     pub elf_os_abis: &'static [u8],
     /// Architectures (OCI names) this OS supports; all variants of each.
     pub arches: &'static [&'static str],
+    /// The vendor every triple for the OS names (`apple`), whatever the
+    /// build root; `None`: the build root's distribution.
+    pub triple_vendor: Option<&'static str>,
+    /// The C library part of the OS's triples (`mingw32`), whatever the
+    /// build root; `None`: the distribution's default.
+    pub triple_libc: Option<&'static str>,
+    /// CMake's `CMAKE_SYSTEM_NAME` for the OS.
+    pub cmake_system_name: &'static str,
 }
 
 const LINUX_ARCHES: &[&str] = &[
@@ -68,6 +76,9 @@ pub static OSES: &[OsRow] = &[
         // SYSV (0) and GNU/Linux (3).
         elf_os_abis: &[0, 3],
         arches: LINUX_ARCHES,
+        triple_vendor: None,
+        triple_libc: None,
+        cmake_system_name: "Linux",
     },
     OsRow {
         name: "windows",
@@ -75,6 +86,9 @@ pub static OSES: &[OsRow] = &[
         triple_style: TripleStyle::Mingw,
         elf_os_abis: &[],
         arches: &["amd64", "386", "arm64", "arm"],
+        triple_vendor: None,
+        triple_libc: Some("mingw32"),
+        cmake_system_name: "Windows",
     },
     OsRow {
         name: "darwin",
@@ -82,6 +96,9 @@ pub static OSES: &[OsRow] = &[
         triple_style: TripleStyle::Darwin,
         elf_os_abis: &[],
         arches: &["amd64", "arm64"],
+        triple_vendor: Some("apple"),
+        triple_libc: None,
+        cmake_system_name: "Darwin",
     },
     OsRow {
         name: "freebsd",
@@ -89,6 +106,9 @@ pub static OSES: &[OsRow] = &[
         triple_style: TripleStyle::Bsd,
         elf_os_abis: &[0, 9],
         arches: &["amd64", "arm64", "386", "riscv64", "ppc64le", "ppc64"],
+        triple_vendor: None,
+        triple_libc: None,
+        cmake_system_name: "FreeBSD",
     },
     OsRow {
         name: "netbsd",
@@ -96,6 +116,9 @@ pub static OSES: &[OsRow] = &[
         triple_style: TripleStyle::Bsd,
         elf_os_abis: &[0, 2],
         arches: &["amd64", "arm64", "386"],
+        triple_vendor: None,
+        triple_libc: None,
+        cmake_system_name: "NetBSD",
     },
     OsRow {
         name: "openbsd",
@@ -103,6 +126,9 @@ pub static OSES: &[OsRow] = &[
         triple_style: TripleStyle::Bsd,
         elf_os_abis: &[0, 12],
         arches: &["amd64", "arm64", "386", "riscv64"],
+        triple_vendor: None,
+        triple_libc: None,
+        cmake_system_name: "OpenBSD",
     },
 ];
 

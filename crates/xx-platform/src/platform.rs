@@ -163,15 +163,17 @@ impl Platform {
     }
 }
 
-/// Normalise a variant for `arch`: `arm` defaults to `v7` and accepts bare
-/// digits, `amd64/v1` and `arm64/v8` are the base variant.
+/// Normalise a variant for `arch`: none is the arch's default variant
+/// (`v7` for arm), and the table's variant aliases name their rows
+/// (`arm/7` is `arm/v7`; `amd64/v1` and `arm64/v8` are the base variant).
 fn normalize_variant(arch: &str, variant: &str) -> String {
-    match (arch, variant) {
-        ("arm", "") => arch::default_variant("arm").to_string(),
-        ("arm", "5" | "6" | "7" | "8") => format!("v{variant}"),
-        ("amd64", "v1") | ("arm64", "v8") => String::new(),
-        _ => variant.to_string(),
+    if variant.is_empty() {
+        return arch::default_variant(arch).to_string();
     }
+    arch::rows_of(arch)
+        .find(|row| row.variant_aliases.contains(&variant))
+        .map_or(variant, |row| row.variant)
+        .to_string()
 }
 
 #[cfg(test)]
@@ -199,6 +201,10 @@ mod tests {
             ("linux/arm64/v8", p("linux", "arm64", "")),
             ("linux/arm", p("linux", "arm", "v7")),
             ("linux/arm/7", p("linux", "arm", "v7")),
+            ("linux/arm/5", p("linux", "arm", "v5")),
+            ("linux/arm/8", p("linux", "arm", "v8")),
+            ("linux/amd64/2", p("linux", "amd64", "2")),
+            ("linux/arm64/v9", p("linux", "arm64", "v9")),
             ("linux/arm/v6", p("linux", "arm", "v6")),
             ("linux/armhf", p("linux", "arm", "v7")),
             ("linux/armel", p("linux", "arm", "v6")),

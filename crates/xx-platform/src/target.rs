@@ -89,17 +89,21 @@ impl Target {
             Some(release) => release.version_id.clone(),
             None => vars.non_empty("XX_OS_VERSION").unwrap_or_default(),
         };
+        let os_row = os::find(&platform.os);
         let vendor = match vars.non_empty("XX_VENDOR") {
             Some(vendor) => vendor,
-            None if platform.os == "darwin" => "apple".to_string(),
-            None if !distro.is_empty() => distro.clone(),
-            None => "unknown".to_string(),
+            None => match os_row.and_then(|row| row.triple_vendor) {
+                Some(vendor) => vendor.to_string(),
+                None if !distro.is_empty() => distro.clone(),
+                None => "unknown".to_string(),
+            },
         };
         let libc = match vars.non_empty("XX_LIBC") {
             Some(libc) => libc,
-            None if platform.os == "windows" => "mingw32".to_string(),
-            None => distro::find(&distro)
-                .map_or("gnu", |row| row.default_libc)
+            None => os_row
+                .and_then(|row| row.triple_libc)
+                .or_else(|| distro::find(&distro).map(|row| row.default_libc))
+                .unwrap_or("gnu")
                 .to_string(),
         };
         for (name, value) in [("XX_VENDOR", &vendor), ("XX_LIBC", &libc)] {
@@ -242,8 +246,10 @@ impl Target {
                 value: min,
                 expected: "a version such as 11.0",
             }),
-            None if row.arch == "amd64" => Ok("10.6".to_string()),
-            None => Ok("11.0".to_string()),
+            None => row
+                .darwin_min_version
+                .map(str::to_string)
+                .ok_or_else(|| self.unsupported()),
         }
     }
 
@@ -262,12 +268,10 @@ impl Target {
             platform: self.platform.to_string(),
         };
         let triple = match mapped.os.triple_style {
-            TripleStyle::Mingw => match row.arch {
-                "amd64" => "x86_64-pc-windows-gnu".to_string(),
-                "386" => "i686-pc-windows-gnu".to_string(),
-                "arm64" => "aarch64-pc-windows-gnullvm".to_string(),
-                _ => return Err(no_target()),
-            },
+            TripleStyle::Mingw => {
+                let env = row.windows_rust_env.ok_or_else(no_target)?;
+                format!("{}-pc-windows-{env}", row.rust_arch)
+            }
             TripleStyle::Darwin => format!("{}-apple-darwin", row.rust_arch),
             TripleStyle::Bsd => format!("{}-unknown-{}", row.rust_arch, mapped.os.name),
             TripleStyle::Linux => {

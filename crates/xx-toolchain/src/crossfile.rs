@@ -3,6 +3,8 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use xx_platform::os;
+
 /// What a build system needs to know to cross-compile for a target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CrossSpec {
@@ -42,16 +44,11 @@ pub struct CrossSpec {
     pub emulator: Vec<String>,
 }
 
-fn cmake_system_name(os: &str) -> String {
-    match os {
-        "linux" => "Linux".into(),
-        "windows" => "Windows".into(),
-        "darwin" => "Darwin".into(),
-        "freebsd" => "FreeBSD".into(),
-        "netbsd" => "NetBSD".into(),
-        "openbsd" => "OpenBSD".into(),
-        other => other.into(),
-    }
+/// CMake's name for the OCI OS `name` (the OS table's), else `name` itself.
+fn cmake_system_name(name: &str) -> String {
+    os::find(name)
+        .map_or(name, |row| row.cmake_system_name)
+        .to_string()
 }
 
 /// Quote a value for CMake (`"..."` with `\` and `"` escaped).

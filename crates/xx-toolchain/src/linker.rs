@@ -7,6 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+use xx_platform::distro;
+
 use crate::spec::{CcTarget, TargetOs};
 
 /// Which linker `XX_CC_PREFER_LINKER` asks for (default `lld`).
@@ -197,19 +199,20 @@ fn host_ld(target: &CcTarget, probe: &dyn ToolProbe, bin_dir: &Path) -> Option<L
 /// The Debian package with GNU binutils for `target`
 /// (`binutils-s390x-linux-gnu`, `binutils-mingw-w64-x86-64`).
 pub fn binutils_package(target: &CcTarget) -> Option<String> {
-    match target.os {
-        TargetOs::Linux => {
-            let triple = target
+    let (triple, os) = match target.os {
+        TargetOs::Linux => (
+            target
                 .binutils_triple()
-                .unwrap_or_else(|| target.triple.clone());
-            Some(format!("binutils-{}", triple.replace("x86_64-", "x86-64-")))
-        }
-        TargetOs::Windows => {
-            let arch = target.triple.split('-').next()?;
-            Some(format!("binutils-mingw-w64-{}", arch.replace('_', "-")))
-        }
-        _ => None,
-    }
+                .unwrap_or_else(|| target.triple.clone()),
+            "linux",
+        ),
+        TargetOs::Windows => (target.triple.clone(), "windows"),
+        _ => return None,
+    };
+    Some(format!(
+        "binutils-{}",
+        distro::debian_cross_suffix(&triple, os)
+    ))
 }
 
 #[cfg(test)]

@@ -547,11 +547,7 @@ pub fn alpine_triple(triple: &str) -> String {
     {
         out[index] = "alpine".into();
     }
-    let joined = out.join("-");
-    match joined.strip_prefix("riscv64gc-") {
-        Some(rest) => format!("riscv64-{rest}"),
-        None => joined,
-    }
+    xx_platform::arch::clang_triple(&out.join("-"))
 }
 
 fn find_dirs_named(dir: &Path, name: &str, depth: usize, found: &mut Vec<PathBuf>) {

@@ -79,7 +79,7 @@ impl CcTarget {
         let os = TargetOs::from_triple(triple)
             .or_else(|| fallback.map(|known| known.os))
             .unwrap_or(TargetOs::Other);
-        let arch = arch_of_triple(triple).or_else(|| fallback.and_then(|known| known.arch));
+        let arch = arch::find_by_triple(triple).or_else(|| fallback.and_then(|known| known.arch));
         Ok(CcTarget {
             triple: triple.to_string(),
             os,
@@ -87,13 +87,11 @@ impl CcTarget {
         })
     }
 
-    /// The value clang gets for `--target=`: xx spells RISC-V `riscv64`
-    /// even when the triple says `riscv64gc`.
+    /// The value clang gets for `--target=`: the triple with the
+    /// architecture spelled as LLVM reads it (`riscv64` even when the
+    /// triple says `riscv64gc`; see [`arch::clang_triple`]).
     pub fn clang_target(&self) -> String {
-        match self.triple.strip_prefix("riscv64gc-") {
-            Some(rest) => format!("riscv64-{rest}"),
-            None => self.triple.clone(),
-        }
+        arch::clang_triple(&self.triple)
     }
 
     /// The triple Debian's GNU cross binutils use for this Linux target: no
@@ -137,19 +135,6 @@ pub fn validate_triple(triple: &str) -> Result<()> {
     } else {
         Err(ToolchainError::InvalidTriple(triple.to_string()))
     }
-}
-
-/// The architecture row the first component of a triple names.
-fn arch_of_triple(triple: &str) -> Option<&'static ArchRow> {
-    let first = triple.split('-').next().unwrap_or_default();
-    let soft_float_arm = !triple.ends_with("hf");
-    let (name, variant) = match first {
-        "arm" if soft_float_arm => ("arm", "v6"),
-        "armv7" | "armv7a" | "armv7l" => ("arm", "v7"),
-        other if arch::is_known_arch(other) => (other, ""),
-        other => arch::resolve_alias(other)?,
-    };
-    arch::find(name, variant)
 }
 
 #[cfg(test)]

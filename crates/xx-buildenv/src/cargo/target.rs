@@ -1,16 +1,16 @@
 //! The names of an `xx-cargo` target: the Rust triple cargo builds for, the
 //! triple of the C toolchain that links it, and where its files live.
 
-use xx_platform::arch::ArchRow;
+use xx_platform::arch::{self, ArchRow, TripleArchOverride};
 use xx_platform::distro::{self, PackageFamily};
 use xx_platform::{HostInfo, Overlay, Platform, RustToolchain, Target, Vars};
 
 use crate::error::BuildEnvError;
 
-/// Default of `ARM_TARGET_ARCH` for xx-cargo (Rust names arm/v7 `armv7`).
-pub const DEFAULT_ARM_TARGET_ARCH: &str = "armv7";
-/// Default of `RISCV64_TARGET_ARCH` for xx-cargo (Rust's `riscv64gc`).
-pub const DEFAULT_RISCV64_TARGET_ARCH: &str = "riscv64gc";
+/// The triple overrides xx-cargo sets, in the order it exports them; each
+/// defaults to Rust's name for its architecture
+/// ([`TripleArchOverride::rust_default`]).
+const OVERRIDES: [TripleArchOverride; 2] = [TripleArchOverride::RiscV64, TripleArchOverride::Arm];
 
 /// The platform variables whose clearing selects the build machine.
 const TARGET_VARS: &[&str] = &[
@@ -75,17 +75,14 @@ impl CargoTarget {
         let mapped = target.mapped()?;
         let rust_triple = target.rust_triple(&tuned, toolchain)?;
 
-        // clang and qemu want the architecture's plain names.
-        let plain = Overlay::new(&tuned)
-            .set("ARM_TARGET_ARCH", "")
-            .set("RISCV64_TARGET_ARCH", "");
+        // qemu wants the architecture's plain names.
+        let plain = OVERRIDES
+            .iter()
+            .filter_map(|kind| kind.env_var())
+            .fold(Overlay::new(&tuned), |plain, name| plain.set(name, ""));
         let plain_target = Target::resolve(&plain, host)?;
         let plain_mapped = plain_target.mapped()?;
-        let clang_target =
-            Target::resolve(&Overlay::new(&tuned).set("RISCV64_TARGET_ARCH", ""), host)?
-                .mapped()?
-                .triple
-                .clone();
+        let clang_target = arch::clang_triple(&mapped.triple);
 
         let mut native = Overlay::new(&tuned);
         for name in TARGET_VARS {
@@ -124,18 +121,17 @@ fn tuning(
     host: &HostInfo,
     toolchain: RustToolchain,
 ) -> Vec<(&'static str, String)> {
-    let mut tuning = vec![
-        (
-            "RISCV64_TARGET_ARCH",
-            vars.non_empty("RISCV64_TARGET_ARCH")
-                .unwrap_or_else(|| DEFAULT_RISCV64_TARGET_ARCH.to_string()),
-        ),
-        (
-            "ARM_TARGET_ARCH",
-            vars.non_empty("ARM_TARGET_ARCH")
-                .unwrap_or_else(|| DEFAULT_ARM_TARGET_ARCH.to_string()),
-        ),
-    ];
+    let mut tuning: Vec<(&'static str, String)> = OVERRIDES
+        .iter()
+        .filter_map(|kind| {
+            let name = kind.env_var()?;
+            let default = kind.rust_default()?;
+            Some((
+                name,
+                vars.non_empty(name).unwrap_or_else(|| default.to_string()),
+            ))
+        })
+        .collect();
     if toolchain == RustToolchain::Rustup || !host.alpine_release {
         tuning.push(("XX_VENDOR", "unknown".to_string()));
     }
@@ -216,6 +212,7 @@ mod tests {
         assert_eq!(armv7.rust_triple, "armv7-unknown-linux-gnueabihf");
         assert_eq!(armv7.cc_triple, "armv7-unknown-linux-gnueabihf");
         assert_eq!(armv7.pkg_arch, "armhf");
+        assert_eq!(armv7.clang_target, "armv7-unknown-linux-gnueabihf");
 
         let riscv = resolve("linux/riscv64", "debian", d, &[]);
         assert_eq!(riscv.rust_triple, "riscv64gc-unknown-linux-gnu");
@@ -227,6 +224,10 @@ mod tests {
             &[("RISCV64_TARGET_ARCH", "riscv64")],
         );
         assert_eq!(riscv_plain.rust_triple, "riscv64-unknown-linux-gnu");
+        assert_eq!(riscv_plain.clang_target, "riscv64-unknown-linux-gnu");
+        let riscv_alpine = resolve("linux/riscv64", "alpine", d, &[]);
+        assert_eq!(riscv_alpine.cc_triple, "riscv64gc-alpine-linux-musl");
+        assert_eq!(riscv_alpine.clang_target, "riscv64-alpine-linux-musl");
 
         assert_eq!(
             resolve("linux/386", "debian", d, &[]).rust_triple,
@@ -244,6 +245,38 @@ mod tests {
         let native = resolve("linux/amd64", "debian", d, &[]);
         assert!(!native.is_cross);
         assert_eq!(native.rust_triple, "x86_64-unknown-linux-gnu");
+    }
+
+    #[test]
+    fn tuning_names_rust_arches_in_xx_order() {
+        let owned = |pairs: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
+            pairs.iter().map(|(k, v)| (*k, v.to_string())).collect()
+        };
+        let default = resolve("linux/arm64", "debian", RustToolchain::Rustup, &[]);
+        assert_eq!(
+            default.tuning,
+            owned(&[
+                ("RISCV64_TARGET_ARCH", "riscv64gc"),
+                ("ARM_TARGET_ARCH", "armv7"),
+                ("XX_VENDOR", "unknown"),
+            ])
+        );
+        let user = resolve(
+            "linux/arm",
+            "alpine",
+            RustToolchain::Distro,
+            &[
+                ("ARM_TARGET_ARCH", "armv7a"),
+                ("RISCV64_TARGET_ARCH", "riscv64"),
+            ],
+        );
+        assert_eq!(
+            user.tuning,
+            owned(&[
+                ("RISCV64_TARGET_ARCH", "riscv64"),
+                ("ARM_TARGET_ARCH", "armv7a")
+            ])
+        );
     }
 
     #[test]
