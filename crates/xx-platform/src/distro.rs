@@ -17,6 +17,18 @@ pub enum PackageFamily {
     Rhel,
 }
 
+impl PackageFamily {
+    /// The architecture of `row` in this family's naming (`armhf`,
+    /// `armv7`, `armv7hl` for arm/v7).
+    pub fn arch_name(self, row: &ArchRow) -> &'static str {
+        match self {
+            PackageFamily::Debian => row.debian,
+            PackageFamily::Alpine => row.alpine,
+            PackageFamily::Rhel => row.rhel,
+        }
+    }
+}
+
 /// Which release column of the architecture table
 /// ([`ArchRow::debian_releases`], ...) speaks for a distribution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use crate::distro::{self, PackageFamily};
+
 /// What xx-rs knows about the machine (or root) it runs in.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct HostInfo {
@@ -23,6 +25,36 @@ pub struct OsRelease {
     pub id: String,
     /// `VERSION_ID`, e.g. `12`; empty on rolling releases.
     pub version_id: String,
+}
+
+/// Default macOS SDK path when no `/xx-sdk/MacOSX*.sdk` exists (as xx).
+pub const DEFAULT_MACOS_SDK: &str = "/xx-sdk/MacOSX11.1.sdk";
+
+impl HostInfo {
+    /// The os-release `ID` of the build root, empty when unknown.
+    pub fn distro_id(&self) -> &str {
+        self.os_release
+            .as_ref()
+            .map_or("", |release| release.id.as_str())
+    }
+
+    /// The package-architecture naming of the build root's distribution
+    /// (dpkg, apk, RPM), when the distribution table knows it.
+    pub fn package_family(&self) -> Option<PackageFamily> {
+        distro::find(self.distro_id()).map(|row| row.family)
+    }
+
+    /// Whether the build root is Debian or Ubuntu: dpkg with multiarch
+    /// `/usr/lib/<tuple>` library directories.
+    pub fn is_debian_family(&self) -> bool {
+        self.package_family() == Some(PackageFamily::Debian)
+    }
+
+    /// The macOS SDK darwin targets use: the first one found, else xx's
+    /// default path.
+    pub fn macos_sdk_path(&self) -> &str {
+        self.macos_sdk.as_deref().unwrap_or(DEFAULT_MACOS_SDK)
+    }
 }
 
 impl OsRelease {

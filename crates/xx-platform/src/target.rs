@@ -7,15 +7,14 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::arch::{self, ArchRow, Endian};
-use crate::distro::{self, PackageFamily};
+use crate::distro;
 use crate::error::PlatformError;
 use crate::host::HostInfo;
 use crate::os::{self, BinaryFormat, OsRow, TripleStyle};
 use crate::platform::{is_clean_component, Platform};
 use crate::vars::Vars;
 
-/// Default macOS SDK path when no `/xx-sdk/MacOSX*.sdk` exists (as xx).
-pub const DEFAULT_MACOS_SDK: &str = "/xx-sdk/MacOSX11.1.sdk";
+pub use crate::host::DEFAULT_MACOS_SDK;
 
 /// Which Rust toolchain builds for the target; it decides the Rust triple's
 /// vendor on Alpine.
@@ -80,11 +79,7 @@ impl Target {
         vars: &dyn Vars,
         host: &HostInfo,
     ) -> Result<Target, PlatformError> {
-        let distro = host
-            .os_release
-            .as_ref()
-            .map(|release| release.id.clone())
-            .unwrap_or_default();
+        let distro = host.distro_id().to_string();
         let os_version = match &host.os_release {
             Some(release) => release.version_id.clone(),
             None => vars.non_empty("XX_OS_VERSION").unwrap_or_default(),
@@ -163,18 +158,13 @@ impl Target {
             BinaryFormat::MachO => row.darwin_march.unwrap_or(row.march),
             _ => row.march,
         };
-        let pkg_arch = match distro::find(&self.vendor).map(|d| d.family) {
-            Some(PackageFamily::Debian) => row.debian.to_string(),
-            Some(PackageFamily::Alpine) => row.alpine.to_string(),
-            Some(PackageFamily::Rhel) => row.rhel.to_string(),
+        let pkg_arch = match distro::find(&self.vendor) {
+            Some(distro) => distro.family.arch_name(row).to_string(),
             None => arch.clone(),
         };
         let is_cross = !(march == host.machine && os == "linux");
         let sysroot = if os_row.format == BinaryFormat::MachO {
-            format!(
-                "{}/",
-                host.macos_sdk.as_deref().unwrap_or(DEFAULT_MACOS_SDK)
-            )
+            format!("{}/", host.macos_sdk_path())
         } else if host.alpine_release && march != host.machine && os == "linux" {
             format!("/{triple}/")
         } else {

@@ -20,5 +20,5 @@ pub mod wrap;
 
 pub use error::{Result, ToolchainError};
 pub use layout::Layout;
-pub use setup::{Compiler, HostFacts, PackageInstaller, Setup, SetupReport};
+pub use setup::{Compiler, PackageInstaller, Setup, SetupReport};
 pub use spec::{CcTarget, TargetOs};

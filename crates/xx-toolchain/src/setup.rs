@@ -18,6 +18,7 @@ use crate::linker::{self, LinkerChoice, LinkerPrefs, ToolProbe};
 use crate::shim;
 use crate::spec::{CcTarget, TargetOs};
 use xx_files::{exists_no_follow, symlink_atomic, write_atomic, Change, FileLock};
+use xx_platform::HostInfo;
 
 /// LLVM tools aliased as `<triple>-<tool>` when the target has none.
 pub const LLVM_TOOL_ALIASES: &[&str] = &[
@@ -69,26 +70,15 @@ impl Compiler {
     }
 }
 
-/// Facts about the build machine that setup depends on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostFacts {
-    /// `/etc/alpine-release` exists: targets have roots in `/<triple>/`.
-    pub alpine: bool,
-    /// The build root is Debian or Ubuntu: multiarch `/usr/lib/<tuple>`.
-    pub debian_family: bool,
-    /// The macOS SDK for darwin targets.
-    pub macos_sdk: String,
-    /// The triple of the build machine itself (`xx-info triple` without
-    /// `TARGET*`).
-    pub native_triple: String,
-}
-
 /// Everything setup needs besides the target.
 pub struct Setup<'a> {
     /// Where files go.
     pub layout: &'a Layout,
-    /// Build machine facts.
-    pub host: &'a HostFacts,
+    /// The build machine (or root) xx-clang sets up in.
+    pub host: &'a HostInfo,
+    /// The triple of the build machine itself (`xx-info triple` without
+    /// `TARGET*`): setup for it writes the default config.
+    pub native_triple: String,
     /// `XX_CC_PREFER_LINKER` / `XX_CC_PREFER_STATIC_LINKER`.
     pub prefs: LinkerPrefs,
     /// Installs a missing GNU ld (`binutils-<triple>`); `None` when nothing
@@ -178,7 +168,7 @@ impl Setup<'_> {
         }
 
         let triple = target.triple.as_str();
-        let native = triple == self.host.native_triple;
+        let native = triple == self.native_triple;
         if native && !layout.default_config.is_file() {
             let text = clang_config::default_config_text(&linker.fuse_ld);
             record(
@@ -241,7 +231,7 @@ impl Setup<'_> {
         if target.os == TargetOs::Windows {
             self.write_windres(target, &clang_dir, &mut record)?;
         }
-        if self.host.alpine {
+        if self.host.alpine_release {
             self.link_alpine_vendor(target, &mut record)?;
         }
 
@@ -294,13 +284,15 @@ impl Setup<'_> {
             return TargetRoot::Native;
         }
         match target.os {
-            TargetOs::Darwin => TargetRoot::MacSdk(self.host.macos_sdk.clone()),
+            TargetOs::Darwin => TargetRoot::MacSdk(self.host.macos_sdk_path().to_string()),
             TargetOs::Windows => mingw_root(&target.triple),
-            _ if self.host.alpine => TargetRoot::AlpineSysroot,
-            TargetOs::Linux if self.host.debian_family && target.is_glibc() => match target.arch {
-                Some(row) => TargetRoot::Multiarch(row.debian_multiarch.to_string()),
-                None => TargetRoot::Default,
-            },
+            _ if self.host.alpine_release => TargetRoot::AlpineSysroot,
+            TargetOs::Linux if self.host.is_debian_family() && target.is_glibc() => {
+                match target.arch {
+                    Some(row) => TargetRoot::Multiarch(row.debian_multiarch.to_string()),
+                    None => TargetRoot::Default,
+                }
+            }
             _ => TargetRoot::Default,
         }
     }
@@ -408,7 +400,7 @@ impl Setup<'_> {
     /// What CMake and Meson need for `target` (set up before).
     pub fn cross_spec(&self, target: &CcTarget, oci_os: &str) -> CrossSpec {
         let triple = &target.triple;
-        let native = *triple == self.host.native_triple;
+        let native = *triple == self.native_triple;
         let tool = |name: &str| {
             let path = self.layout.alias(triple, name);
             if path.exists() {
@@ -430,7 +422,7 @@ impl Setup<'_> {
         };
         let library_architecture = match self.target_root(target, native) {
             TargetRoot::Multiarch(tuple) => Some(tuple),
-            TargetRoot::Native if self.host.debian_family => {
+            TargetRoot::Native if self.host.is_debian_family() => {
                 row.map(|row| row.debian_multiarch.to_string())
             }
             _ => None,

@@ -9,12 +9,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use xx_pkg::apt_tool::{AptTool, Output};
-use xx_platform::distro::{self, PackageFamily};
-use xx_platform::target::DEFAULT_MACOS_SDK;
 use xx_platform::{HostInfo, Mapped, Overlay, Target, Vars};
 use xx_toolchain::linker::{LinkerPrefs, PreferLinker};
 use xx_toolchain::probe::SystemProbe;
-use xx_toolchain::{layout, CcTarget, Compiler, HostFacts, Layout, PackageInstaller, Setup};
+use xx_toolchain::{layout, CcTarget, Compiler, Layout, PackageInstaller, Setup};
 use xx_toolchain::{SetupReport, TargetOs};
 
 /// `XX_CC_PLAIN_SHIMS=1` writes the plain `clang`/`clang++` scripts in
@@ -36,8 +34,10 @@ const SYSTEM_BIN_DIRS: &[&str] = &[
 pub struct ClangEnv {
     /// Where xx-clang's files are (`XX_CC_PREFIX`).
     pub layout: Layout,
-    /// The build machine's facts setup depends on.
-    pub facts: HostFacts,
+    /// The build machine (or root) setup works in.
+    pub host: HostInfo,
+    /// Its own triple as `vars` name it ([`native_triple`]).
+    pub native_triple: String,
     /// `XX_CC_PREFER_LINKER` / `XX_CC_PREFER_STATIC_LINKER`.
     pub prefs: LinkerPrefs,
     /// Whether a missing GNU ld may be installed (`XX_NO_DOWNLOAD` unset).
@@ -64,7 +64,8 @@ impl ClangEnv {
             .is_some_and(|value| value != "0");
         ClangEnv {
             plain_shims_requested,
-            facts: host_facts(vars, host),
+            host: host.clone(),
+            native_triple: native_triple(vars, host),
             prefs: LinkerPrefs {
                 prefer: PreferLinker::from_var(vars.get("XX_CC_PREFER_LINKER").as_deref()),
                 prefer_static: vars.non_empty("XX_CC_PREFER_STATIC_LINKER").is_some(),
@@ -85,7 +86,8 @@ impl ClangEnv {
         let probe = SystemProbe;
         let setup = Setup {
             layout: &self.layout,
-            host: &self.facts,
+            host: &self.host,
+            native_triple: self.native_triple.clone(),
             prefs: self.prefs.clone(),
             installer: self
                 .may_install
@@ -122,28 +124,9 @@ pub fn cc_target(target: &Target, mapped: &Mapped) -> CcTarget {
     )
 }
 
-/// The facts about the build machine that clang's setup depends on. The
-/// native triple is the one `vars` give with no `TARGET*` (xx-cargo's
-/// vendor override included, as xx's `xx-info triple` sees it).
-pub fn host_facts(vars: &dyn Vars, host: &HostInfo) -> HostFacts {
-    let distro_id = host
-        .os_release
-        .as_ref()
-        .map(|release| release.id.as_str())
-        .unwrap_or_default();
-    HostFacts {
-        alpine: host.alpine_release,
-        debian_family: distro::find(distro_id)
-            .is_some_and(|row| row.family == PackageFamily::Debian),
-        macos_sdk: host
-            .macos_sdk
-            .clone()
-            .unwrap_or_else(|| DEFAULT_MACOS_SDK.to_string()),
-        native_triple: native_triple(vars, host),
-    }
-}
-
-/// The build machine's own triple (`xx-info triple` with no `TARGET*`).
+/// The build machine's own triple (`xx-info triple` with no `TARGET*`),
+/// with the overrides `vars` hold (xx-cargo's `XX_VENDOR=unknown`, as xx's
+/// nested `xx-info triple` sees it).
 fn native_triple(vars: &dyn Vars, host: &HostInfo) -> String {
     let cleared = Overlay::new(vars)
         .set("TARGETPLATFORM", "")

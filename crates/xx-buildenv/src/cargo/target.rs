@@ -2,7 +2,6 @@
 //! triple of the C toolchain that links it, and where its files live.
 
 use xx_platform::arch::{self, ArchRow, TripleArchOverride};
-use xx_platform::distro::{self, PackageFamily};
 use xx_platform::{HostInfo, Overlay, Platform, RustToolchain, Target, Vars};
 
 use crate::error::BuildEnvError;
@@ -69,9 +68,23 @@ impl CargoTarget {
         host: &HostInfo,
         toolchain: RustToolchain,
     ) -> Result<CargoTarget, BuildEnvError> {
+        let requested = Target::resolve(vars, host)?;
+        Self::derive(&requested, vars, host, toolchain)
+    }
+
+    /// [`CargoTarget::resolve`] for a target already resolved from `vars`
+    /// (at a tool's edge): its platform is used as it is, and only the
+    /// names that xx-cargo's settings change are derived again from it.
+    pub fn derive(
+        requested: &Target,
+        vars: &dyn Vars,
+        host: &HostInfo,
+        toolchain: RustToolchain,
+    ) -> Result<CargoTarget, BuildEnvError> {
         let tuning = tuning(vars, host, toolchain);
         let tuned = overlay(vars, &tuning);
-        let target = Target::resolve(&tuned, host)?;
+        let platform = &requested.platform;
+        let target = Target::for_platform(platform.clone(), &tuned, host)?;
         let mapped = target.mapped()?;
         let rust_triple = target.rust_triple(&tuned, toolchain)?;
 
@@ -80,14 +93,14 @@ impl CargoTarget {
             .iter()
             .filter_map(|kind| kind.env_var())
             .fold(Overlay::new(&tuned), |plain, name| plain.set(name, ""));
-        let plain_target = Target::resolve(&plain, host)?;
+        let plain_target = Target::for_platform(platform.clone(), &plain, host)?;
         let plain_mapped = plain_target.mapped()?;
         let clang_target = arch::clang_triple(&mapped.triple);
 
-        let mut native = Overlay::new(&tuned);
-        for name in TARGET_VARS {
-            native = native.set(name, "");
-        }
+        // The build machine itself: no TARGET* variables.
+        let native = TARGET_VARS
+            .iter()
+            .fold(Overlay::new(&tuned), |native, name| native.set(name, ""));
         let host_rust_triple = Target::resolve(&native, host)
             .ok()
             .and_then(|t| t.rust_triple(&native, toolchain).ok());
@@ -149,15 +162,8 @@ fn overlay<'a>(vars: &'a dyn Vars, tuning: &[(&'static str, String)]) -> Overlay
 /// The package architecture of the build root's package manager, which
 /// the vendor override must not change (Debian stays `arm64`).
 fn pkg_arch(target: &Target, host: &HostInfo, row: &ArchRow) -> String {
-    let distro_id = host
-        .os_release
-        .as_ref()
-        .map(|release| release.id.as_str())
-        .unwrap_or_default();
-    match distro::find(distro_id).map(|row| row.family) {
-        Some(PackageFamily::Debian) => row.debian.to_string(),
-        Some(PackageFamily::Alpine) => row.alpine.to_string(),
-        Some(PackageFamily::Rhel) => row.rhel.to_string(),
+    match host.package_family() {
+        Some(family) => family.arch_name(row).to_string(),
         None => target.platform.arch.clone(),
     }
 }

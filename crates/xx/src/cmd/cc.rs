@@ -16,7 +16,7 @@ use xx_toolchain::args::{CcArgs, Early};
 use xx_toolchain::linker::ToolProbe;
 use xx_toolchain::probe::SystemProbe;
 use xx_toolchain::TargetOs;
-use xx_toolchain::{crossfile, layout, linker, wrap, CcTarget, Compiler, HostFacts, Layout};
+use xx_toolchain::{crossfile, layout, linker, wrap, CcTarget, Compiler, Layout};
 
 use crate::exit::Outcome;
 use crate::toolchain::ClangEnv;
@@ -175,7 +175,7 @@ impl Invocation<'_> {
         }
         if parsed.print_sysroot {
             self.ensure_given()?;
-            let sysroot = print_sysroot(self.env, &self.clang.facts, self.target.as_ref())?;
+            let sysroot = print_sysroot(self.env, self.target.as_ref())?;
             writeln!(out, "{sysroot}")?;
             return Ok(Outcome::Success);
         }
@@ -250,15 +250,15 @@ impl Invocation<'_> {
 
 /// `--print-sysroot`, as xx: the target's root when cross-compiling on
 /// Alpine (`/<triple>/`) or for darwin (the SDK), `/` otherwise.
-fn print_sysroot(env: &Env, facts: &HostFacts, target: Option<&CcTarget>) -> Result<String> {
+fn print_sysroot(env: &Env, target: Option<&CcTarget>) -> Result<String> {
     let (platform_target, env_target) = env.target()?;
     if platform_target.mapped()?.is_cross {
-        if facts.alpine {
+        if env.host.alpine_release {
             let triple = target.map_or(&env_target.triple, |t| &t.triple);
             return Ok(format!("/{triple}/"));
         }
         if platform_target.platform.os == "darwin" {
-            return Ok(facts.macos_sdk.clone());
+            return Ok(env.host.macos_sdk_path().to_string());
         }
     }
     Ok("/".to_string())

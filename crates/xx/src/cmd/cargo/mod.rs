@@ -20,7 +20,6 @@ use anyhow::Result;
 use xx_buildenv::cargo::record::Entry;
 use xx_buildenv::cargo::stdlib::CompilerFacts;
 use xx_buildenv::cargo::{env, CargoArgs, CargoEnv, CargoTarget};
-use xx_platform::distro::{self, PackageFamily};
 use xx_platform::{HostInfo, Vars};
 
 use crate::exit::Outcome;
@@ -42,7 +41,7 @@ pub fn run(args: &[String], vars: &dyn Vars, out: &mut dyn Write) -> Result<Outc
         Err(outcome) => return Ok(outcome),
     };
     let host = &context.host;
-    let target = match CargoTarget::resolve(vars, host, rust.toolchain()) {
+    let target = match CargoTarget::derive(&context.target, vars, host, rust.toolchain()) {
         Ok(target) => target,
         Err(err) => return Ok(Outcome::fail(err)),
     };
@@ -99,16 +98,10 @@ pub fn run(args: &[String], vars: &dyn Vars, out: &mut dyn Write) -> Result<Outc
 
 /// What decides where the standard library comes from.
 fn compiler_facts(rust: &RustTools, host: &HostInfo) -> CompilerFacts {
-    let distro_id = host
-        .os_release
-        .as_ref()
-        .map(|release| release.id.as_str())
-        .unwrap_or_default();
     CompilerFacts {
         rustup: rust.rustup,
         alpine: host.alpine_release,
-        debian_family: distro::find(distro_id)
-            .is_some_and(|row| row.family == PackageFamily::Debian),
+        debian_family: host.is_debian_family(),
         rustc_web: rust.rustc_web(),
     }
 }
