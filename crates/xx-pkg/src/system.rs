@@ -158,18 +158,6 @@ impl Runner {
             .map(drop)
     }
 
-    /// `apt-get update`, its output shown to the user.
-    pub fn apt_get_update(&self) -> Result<(), PkgError> {
-        self.visible("apt-get", &strings(&["update"]))
-    }
-
-    /// `apt-get install -y <packages>`, its output shown to the user.
-    pub fn apt_get_install(&self, packages: &[&str]) -> Result<(), PkgError> {
-        let mut args = strings(&["install", "-y"]);
-        args.extend(packages.iter().map(|p| p.to_string()));
-        self.visible("apt-get", &args)
-    }
-
     /// Which of `names` (`name` or `name:arch`) apt knows, with one
     /// `apt-cache policy` run.
     pub fn known_packages(&self, names: &[String], native_arch: &str) -> Result<Catalog, PkgError> {
