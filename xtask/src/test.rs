@@ -84,13 +84,35 @@ pub fn run(args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// `skipped: N`, then each line of the tests' skip log (what a test could
-/// not check on this machine, and why).
+/// Print the summary of the tests' skip log (see [`skips_summary`]).
 fn print_skips(log: &Path) {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().filter(|line| !line.is_empty()).collect();
-    println!("skipped: {}", lines.len());
+    print!(
+        "{}",
+        skips_summary(&std::fs::read_to_string(log).unwrap_or_default())
+    );
+}
+
+/// `skipped: N`, then each line of the skip log (what a test could not
+/// check on this machine, and why), indented.
+fn skips_summary(log: &str) -> String {
+    let lines: Vec<&str> = log.lines().filter(|line| !line.is_empty()).collect();
+    let mut text = format!("skipped: {}\n", lines.len());
     for line in lines {
-        println!("  {line}");
+        text.push_str(&format!("  {line}\n"));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_counts_and_lists_the_skips() {
+        assert_eq!(skips_summary(""), "skipped: 0\n");
+        assert_eq!(
+            skips_summary("a: no rustup\n\nb: no loong64\n"),
+            "skipped: 2\n  a: no rustup\n  b: no loong64\n"
+        );
     }
 }
