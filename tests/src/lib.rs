@@ -7,6 +7,10 @@
 //!   that root (overlayfs) with `xx` and its tool links installed, in which
 //!   [`Sandbox::run`] runs shell scripts under `chroot`.
 //! * [`qemu_run`] runs a target binary from a sandbox under qemu-user.
+//! * [`Sandbox::run_capped`] runs a script under a pids cgroup cap and a
+//!   timeout, for tools that could run themselves in a loop.
+//! * [`skip`] records a check a test could not make on this machine
+//!   (`cargo xtask test` lists them all at the end).
 //! * [`make_alpine_fixture`] makes a sandbox look like an Alpine build
 //!   stage, with a stand-in `apk` and a local repository (Alpine's cannot
 //!   be reached from here).
@@ -19,15 +23,19 @@ mod debian_root;
 pub mod docker;
 mod mirror;
 mod mounts;
+mod pids;
 mod platforms;
 mod qemu;
 mod sandbox;
+mod skip;
 mod workspace;
 
 pub use alpine::{alpine_sandbox, make_alpine_fixture, use_real_musl, ALPINE_FIXTURE_REPO};
 pub use debian_root::{DebianRoot, ROOT_PACKAGES, SUITE};
 pub use mirror::{debian_mirror, DEFAULT_MIRROR};
+pub use pids::{CappedRun, PidsCap};
 pub use platforms::qemu_suffix;
 pub use qemu::{qemu_run, qemu_run_in_sysroot};
 pub use sandbox::Sandbox;
+pub use skip::{skip, skip_log_path, SKIP_LOG_VAR};
 pub use workspace::{workspace_root, xx_binary};

@@ -113,7 +113,15 @@ impl Sandbox {
     /// a failing script is not an error here (see [`Sandbox::run_ok`]).
     pub fn run(&self, script: &str) -> Result<Output> {
         let root = self.merged.display().to_string();
-        duct::cmd("chroot", [root.as_str(), "/bin/sh", "-ec", script])
+        self.command("chroot", &[root.as_str(), "/bin/sh", "-ec", script])
+            .run()
+            .with_context(|| format!("cannot run chroot {root} (sandbox {})", self.name))
+    }
+
+    /// `program args` on the host with the environment of [`Sandbox::run`],
+    /// no stdin, output captured, any exit status accepted.
+    pub(crate) fn command(&self, program: &str, args: &[&str]) -> duct::Expression {
+        duct::cmd(program, args)
             .full_env([
                 ("PATH", SANDBOX_PATH),
                 ("HOME", "/root"),
@@ -124,8 +132,6 @@ impl Sandbox {
             .stdout_capture()
             .stderr_capture()
             .unchecked()
-            .run()
-            .with_context(|| format!("cannot run chroot {root} (sandbox {})", self.name))
     }
 
     /// [`Sandbox::run`], failing unless the script exits 0; returns stdout.

@@ -27,9 +27,12 @@
 //! standard library for mips64el only at an older version: xx-cargo says
 //! so; Debian's older `rustc` (1.63) builds for linux/mips64le with
 //! `libstd-rust-dev:mips64el` at its own version and GNU ld. rustup's
-//! cargo (the host's toolchains, mounted read-only): a
-//! native build works and a cross build fails with a message that names the
-//! Debian packages; without any cargo, `cargo: not found`.
+//! cargo (the host's toolchains, mounted read-only): a native build works;
+//! a cross build for linux/arm64 fails with a message that names the Debian
+//! packages when the toolchain has no aarch64 standard library, and builds
+//! an arm64 program when it has one (whichever state the host is in is
+//! checked and logged); without any cargo, `cargo: not found`. No rustup
+//! on the host is a recorded skip (`xx_e2e::skip`).
 //!
 //! Arches that share a sandbox share the build machine's artifacts (build
 //! scripts, bindgen), as one project's builds for several platforms do.
@@ -427,6 +430,13 @@ dpkg-query -W -f='${Version}' libstd-rust-dev:mips64el"#;
     Ok(())
 }
 
+/// rustup's toolchains from the host, mounted read-only (so that `rustup
+/// target add` cannot change them from inside): a native build works; a
+/// cross build for linux/arm64 depends on whether the host's toolchain has
+/// the aarch64 standard library, and both states are checked for what
+/// they must do. Without it the build fails with a message naming
+/// `rustup target add` and the Debian packages; with it the build
+/// succeeds and the program is an arm64 one that runs under qemu-user.
 #[test]
 fn rustup_cargo_and_no_cargo() -> Result<()> {
     let mut sandbox = LangSandbox::create("cargo-rustup", &[])?;
@@ -446,7 +456,14 @@ fn rustup_cargo_and_no_cargo() -> Result<()> {
         .unwrap_or_else(|| home.join(".cargo"))
         .join("bin");
     if !rustup_bin.join("rustup").is_file() || !rustup_home.is_dir() {
-        eprintln!("no rustup on the host: skipping the rustup part");
+        xx_e2e::skip(
+            "cargo::rustup_cargo_and_no_cargo",
+            &format!(
+                "no rustup on the host ({} or {} missing): xx-cargo with rustup's cargo not checked",
+                rustup_bin.join("rustup").display(),
+                rustup_home.display()
+            ),
+        );
         return Ok(());
     }
     sandbox.share_read_only(&rustup_home, "opt/rustup")?;
@@ -463,17 +480,49 @@ fn rustup_cargo_and_no_cargo() -> Result<()> {
         "native build with rustup's cargo"
     );
 
-    let (ok, text) = sandbox.run_both(&format!(
-        "{env}\nTARGETPLATFORM=linux/arm64 xx-cargo build -p hello"
-    ))?;
-    assert!(!ok, "cross build without the target's std succeeded");
-    for needle in [
-        "rustup target add aarch64-unknown-linux-gnu",
-        "rustc-web",
-        "libstd-rust-web-dev:arm64",
-    ] {
-        assert_contains(&text, needle, "rustup error")?;
+    // Which state is the host's toolchain in? Asked of the toolchain the
+    // sandbox runs.
+    let sysroot = sandbox.run_ok(&format!("{env}\nrustc --print sysroot"))?;
+    let sysroot = sysroot.trim();
+    let has_std = sandbox
+        .run_both(&format!(
+            "test -d {sysroot}/lib/rustlib/aarch64-unknown-linux-gnu/lib"
+        ))?
+        .0;
+    sandbox.log(&format!(
+        "rustup toolchain {sysroot}: {} the aarch64-unknown-linux-gnu standard library",
+        if has_std { "has" } else { "does not have" }
+    ));
+
+    if has_std {
+        sandbox.run_ok(&format!(
+            "{env}\nexport TARGETPLATFORM=linux/arm64\nxx-apt-get install -y xx-c-essentials >/tmp/ess.log 2>&1 || {{ tail -30 /tmp/ess.log; exit 1; }}\nxx-cargo build --locked -q -p hello\nxx-verify target/aarch64-unknown-linux-gnu/debug/hello"
+        ))?;
+        assert_eq!(
+            sandbox.qemu_stdout(
+                "aarch64",
+                "/src/rust/target/aarch64-unknown-linux-gnu/debug/hello"
+            )?,
+            "hello cargo\n",
+            "rustup's arm64 hello under qemu"
+        );
+        sandbox.log("rustup with the aarch64 std: native and cross builds ok");
+    } else {
+        let (ok, text) = sandbox.run_both(&format!(
+            "{env}\nTARGETPLATFORM=linux/arm64 xx-cargo build -p hello"
+        ))?;
+        assert!(
+            !ok,
+            "cross build without the target's std succeeded:\n{text}"
+        );
+        for needle in [
+            "rustup target add aarch64-unknown-linux-gnu",
+            "rustc-web",
+            "libstd-rust-web-dev:arm64",
+        ] {
+            assert_contains(&text, needle, "rustup error")?;
+        }
+        sandbox.log("rustup without the aarch64 std: native build ok, cross build names the Debian packages");
     }
-    sandbox.log("rustup: native build ok, cross build names the Debian packages");
     Ok(())
 }

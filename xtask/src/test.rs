@@ -1,8 +1,15 @@
 //! `cargo xtask test`: prerequisites, then every check and suite.
 
+use std::path::Path;
+
 use anyhow::{Context, Result};
 
 use crate::util::{step, workspace_root};
+
+// The tests' skip log (std only; see the file).
+#[path = "../../tests/src/skip.rs"]
+#[allow(dead_code)] // Only the log's location is used here.
+mod skip;
 
 /// Options of `cargo xtask test`.
 #[derive(Debug, clap::Args)]
@@ -49,10 +56,21 @@ pub fn run(args: &Args) -> Result<()> {
     if args.quick {
         test.extend(["--exclude", "xx-e2e"]);
     }
-    duct::cmd("cargo", &test)
+    let skip_log = skip::skip_log_path();
+    match std::fs::remove_file(&skip_log) {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => {
+            return Err(err).with_context(|| format!("cannot remove {}", skip_log.display()))
+        }
+    }
+    let tested = duct::cmd("cargo", &test)
         .dir(&root)
+        .env(skip::SKIP_LOG_VAR, &skip_log)
         .run()
-        .context("tests failed")?;
+        .context("tests failed");
+    print_skips(&skip_log);
+    tested?;
     if !args.quick {
         step("the README's main job: cargo xtask demo");
         crate::demo::run(&crate::demo::Args {
@@ -64,4 +82,37 @@ pub fn run(args: &Args) -> Result<()> {
     }
     step("all checks and tests passed");
     Ok(())
+}
+
+/// Print the summary of the tests' skip log (see [`skips_summary`]).
+fn print_skips(log: &Path) {
+    print!(
+        "{}",
+        skips_summary(&std::fs::read_to_string(log).unwrap_or_default())
+    );
+}
+
+/// `skipped: N`, then each line of the skip log (what a test could not
+/// check on this machine, and why), indented.
+fn skips_summary(log: &str) -> String {
+    let lines: Vec<&str> = log.lines().filter(|line| !line.is_empty()).collect();
+    let mut text = format!("skipped: {}\n", lines.len());
+    for line in lines {
+        text.push_str(&format!("  {line}\n"));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_counts_and_lists_the_skips() {
+        assert_eq!(skips_summary(""), "skipped: 0\n");
+        assert_eq!(
+            skips_summary("a: no rustup\n\nb: no loong64\n"),
+            "skipped: 2\n  a: no rustup\n  b: no loong64\n"
+        );
+    }
 }

@@ -204,3 +204,9 @@ pub fn assert_contains(text: &str, needle: &str, context: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// The last `lines` lines of `text`.
+pub fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
