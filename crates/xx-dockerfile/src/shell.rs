@@ -137,7 +137,10 @@ fn command_from(words: Vec<Word>) -> Option<Command> {
     let mut command = Command::default();
     let mut words = words.into_iter().peekable();
     loop {
-        let word = words.next()?;
+        let Some(word) = words.next() else {
+            // `A=$(cmd)` alone: kept for the substitutions in it.
+            return (!command.assignments.is_empty()).then_some(command);
+        };
         if is_assignment(&word.text) {
             command.assignments.push(word.text);
             continue;

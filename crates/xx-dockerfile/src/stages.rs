@@ -89,6 +89,8 @@ pub struct Dockerfile {
     pub global_args: Vec<Instruction>,
     /// The stages in order.
     pub stages: Vec<Stage>,
+    /// Rules named by a `# check=skip=` parser directive.
+    pub check_skip: Vec<String>,
 }
 
 impl Dockerfile {
@@ -134,6 +136,7 @@ impl Dockerfile {
         Ok(Dockerfile {
             global_args,
             stages,
+            check_skip: parse::directives(text)?.check_skip,
         })
     }
 
@@ -157,6 +160,31 @@ impl Dockerfile {
     /// The stage a stage is based on, when its `FROM` names a stage.
     pub fn parent(&self, stage: &Stage) -> Option<&Stage> {
         self.stage_named(&stage.base, stage.index)
+    }
+
+    /// The stages that copy from or mount `stage`, or are based on it.
+    pub fn users<'a>(&'a self, stage: &'a Stage) -> impl Iterator<Item = &'a Stage> + 'a {
+        self.stages[stage.index + 1..].iter().filter(move |later| {
+            self.parent(later)
+                .is_some_and(|parent| parent.index == stage.index)
+                || later.instructions.iter().any(|instruction| {
+                    instruction
+                        .flag("from")
+                        .map(str::to_string)
+                        .into_iter()
+                        .chain(
+                            instruction
+                                .flags
+                                .iter()
+                                .filter(|(flag, _)| flag == "mount")
+                                .filter_map(|(_, value)| mount_source(value)),
+                        )
+                        .any(|reference| {
+                            self.stage_named(&reference, later.index)
+                                .is_some_and(|used| used.index == stage.index)
+                        })
+                })
+        })
     }
 
     /// The stages `stage` is based on, nearest first (`FROM <stage>`
