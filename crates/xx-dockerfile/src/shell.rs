@@ -14,6 +14,9 @@ pub struct Command {
     /// Where each of [`Command::words`] is in the script: byte ranges,
     /// quotes included.
     pub spans: Vec<std::ops::Range<usize>>,
+    /// Where the command starts in the script (its first assignment or
+    /// word).
+    pub start: usize,
 }
 
 impl Command {
@@ -141,6 +144,9 @@ fn command_from(words: Vec<Word>) -> Option<Command> {
             // `A=$(cmd)` alone: kept for the substitutions in it.
             return (!command.assignments.is_empty()).then_some(command);
         };
+        if command.assignments.is_empty() && command.words.is_empty() {
+            command.start = word.span.start;
+        }
         if is_assignment(&word.text) {
             command.assignments.push(word.text);
             continue;
