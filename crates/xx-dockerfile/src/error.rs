@@ -14,6 +14,14 @@ pub enum ParseError {
         /// The start of the line.
         text: String,
     },
+    /// A keyword BuildKit does not know (`RUNN`, `COPPY`).
+    #[error("line {line}: unknown instruction {keyword}")]
+    UnknownInstruction {
+        /// 1-based line.
+        line: usize,
+        /// The keyword as written.
+        keyword: String,
+    },
     /// An `escape` parser directive with another character than `\` or `` ` ``.
     #[error("line {line}: escape directive must be \\ or `, not {value:?}")]
     BadEscape {

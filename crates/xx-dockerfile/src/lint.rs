@@ -25,6 +25,9 @@ pub enum Severity {
 pub struct Rule {
     /// `XX001`.
     pub code: &'static str,
+    /// The rule's name in BuildKit's style (`EmulatedRunStage`); `#
+    /// check=skip=` and `--ignore` take it as well as the code.
+    pub name: &'static str,
     /// How bad a finding is.
     pub severity: Severity,
     /// One line for `--help` and the docs.
@@ -34,6 +37,7 @@ pub struct Rule {
 /// A stage on the target platform runs `RUN` steps.
 pub const EMULATED_RUN: Rule = Rule {
     code: "XX001",
+    name: "EmulatedRunStage",
     severity: Severity::Warning,
     summary: "a stage on the target platform runs RUN steps: they execute under emulation for other architectures",
 };
@@ -41,26 +45,58 @@ pub const EMULATED_RUN: Rule = Rule {
 /// A compiler on the build machine builds for the build machine.
 pub const BUILDS_FOR_BUILD_MACHINE: Rule = Rule {
     code: "XX002",
+    name: "BuildMachineBinaryForTarget",
     severity: Severity::Error,
-    summary:
-        "a stage on $BUILDPLATFORM compiles without a target: the result is for the build machine",
+    summary: "a stage on $BUILDPLATFORM compiles without a target and a target-platform stage takes its files: the image gets a build-machine binary",
 };
 
 /// An xx tool runs before the stage declares the target.
 pub const XX_BEFORE_TARGET: Rule = Rule {
     code: "XX003",
+    name: "XxToolBeforeTargetArg",
     severity: Severity::Error,
     summary: "an xx tool runs before ARG TARGETPLATFORM in its stage: it sees no target",
 };
 
+/// A command named like an xx tool that no xx ships.
+pub const UNKNOWN_XX_TOOL: Rule = Rule {
+    code: "XX004",
+    name: "UnknownXxTool",
+    severity: Severity::Error,
+    summary: "a RUN calls an xx-* command that neither xx nor xx-rs provides",
+};
+
+/// The other distribution's installer.
+pub const WRONG_INSTALLER: Rule = Rule {
+    code: "XX005",
+    name: "XxInstallerForOtherDistro",
+    severity: Severity::Error,
+    summary: "xx-apk on a Debian-based stage, or xx-apt-get on an Alpine-based one",
+};
+
 /// Every rule, in code order.
-pub const RULES: &[Rule] = &[EMULATED_RUN, BUILDS_FOR_BUILD_MACHINE, XX_BEFORE_TARGET];
+pub const RULES: &[Rule] = &[
+    EMULATED_RUN,
+    BUILDS_FOR_BUILD_MACHINE,
+    XX_BEFORE_TARGET,
+    UNKNOWN_XX_TOOL,
+    WRONG_INSTALLER,
+];
+
+/// The rule with this code or name (case-insensitive).
+pub fn rule(code_or_name: &str) -> Option<Rule> {
+    RULES.iter().copied().find(|rule| {
+        rule.code.eq_ignore_ascii_case(code_or_name) || rule.name.eq_ignore_ascii_case(code_or_name)
+    })
+}
 
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     /// The rule's code.
     pub code: &'static str,
+    /// The rule's name.
+    pub name: &'static str,
     /// The rule's severity.
     pub severity: Severity,
     /// 1-based line of the instruction.
@@ -77,6 +113,7 @@ impl Finding {
     fn new(rule: Rule, stage: &Stage, line: usize, message: String, hint: String) -> Finding {
         Finding {
             code: rule.code,
+            name: rule.name,
             severity: rule.severity,
             line,
             stage: stage.label(),
@@ -95,8 +132,8 @@ const TARGET_VARIABLES: &[&str] = &[
     "TARGETPAIR",
 ];
 
-/// The xx tools.
-const XX_TOOLS: &[&str] = &[
+/// The xx tools: xx-rs's and tonistiigi/xx's.
+pub const XX_TOOLS: &[&str] = &[
     "xx-info",
     "xx-verify",
     "xx-apt",
@@ -109,6 +146,10 @@ const XX_TOOLS: &[&str] = &[
     "xx-cargo",
     "xx-go",
     "xx-windres",
+    "xx-dnf",
+    "xx-ld-shas",
+    "xx-macports",
+    "xx-zig",
 ];
 
 /// A compiler invocation that builds for the machine it runs on, and the
@@ -122,16 +163,39 @@ struct NativeBuild {
 /// needs. `None` when `target` names no stage.
 pub fn lint(file: &Dockerfile, target: Option<&str>) -> Option<Vec<Finding>> {
     let mut findings = Vec::new();
-    for index in file.needed(target)? {
+    let needed = file.needed(target)?;
+    let built = *needed.iter().max().unwrap_or(&0);
+    let built = match target {
+        Some(name) => file.stage_named(name, file.stages.len())?.index,
+        None => built,
+    };
+    for &index in &needed {
         let stage = &file.stages[index];
         match file.effective_platform(stage) {
             StagePlatform::Target => findings.extend(emulated_runs(stage)),
-            StagePlatform::Build => findings.extend(native_builds(file, stage)),
-            StagePlatform::Other(_) => {}
+            StagePlatform::Build if reaches_target(file, stage, built) => {
+                findings.extend(native_builds(file, stage))
+            }
+            _ => {}
         }
         findings.extend(xx_before_target(file, stage));
+        findings.extend(unknown_tools(stage));
+        findings.extend(wrong_installer(file, stage));
     }
-    findings.retain(|finding| !is_ignored(file, finding));
+    let skipped: Vec<Rule> = file
+        .check_skip
+        .iter()
+        .filter_map(|name| rule(name))
+        .collect();
+    let skip_all = file
+        .check_skip
+        .iter()
+        .any(|name| name.eq_ignore_ascii_case("all"));
+    findings.retain(|finding| {
+        !skip_all
+            && !skipped.iter().any(|rule| rule.code == finding.code)
+            && !is_ignored(file, finding)
+    });
     findings.sort_by_key(|finding| finding.line);
     Some(findings)
 }
@@ -160,8 +224,12 @@ fn emulated_runs(stage: &Stage) -> Option<Finding> {
     let compilers: Vec<&'static str> = {
         let mut tools: Vec<&'static str> = stage
             .runs()
-            .flat_map(|run| shell::commands(&run.script()))
-            .filter_map(|command| compiler_of(&command).map(|(_, instead)| instead))
+            .flat_map(|run| shell::all_commands(&run.script()))
+            .filter_map(|command| {
+                compiler_of(&command)
+                    .map(|(_, instead)| instead)
+                    .or_else(|| build_system(&command).map(|_| "xx-clang"))
+            })
             .collect();
         tools.sort_unstable();
         tools.dedup();
@@ -191,7 +259,7 @@ fn emulated_runs(stage: &Stage) -> Option<Finding> {
 
 /// XX002 for a stage on the build machine.
 fn native_builds(file: &Dockerfile, stage: &Stage) -> Vec<Finding> {
-    let mut stage_env = inherited_env_names(file, stage);
+    let mut stage_env = inherited_names(file, stage);
     let mut findings = Vec::new();
     for run in &stage.instructions {
         if run.keyword == "ENV" {
@@ -224,12 +292,52 @@ fn native_builds(file: &Dockerfile, stage: &Stage) -> Vec<Finding> {
     findings
 }
 
-/// The compiler `command` runs, as (`go build`, `xx-go`), if it is one.
+/// `make`, `cmake` (configuring), `meson setup`, `configure` scripts and
+/// OpenSSL's `config`/`Configure`: what builds C without naming a
+/// compiler.
+pub(crate) fn build_system(command: &Command) -> Option<&'static str> {
+    let first = command.args().first().map(String::as_str).unwrap_or("");
+    match command.program() {
+        "make" | "gmake" => Some("make"),
+        "cmake" if !matches!(first, "--build" | "--install" | "-E" | "--version" | "-P") => {
+            Some("cmake")
+        }
+        "meson" if !matches!(first, "compile" | "install" | "test" | "--version") => Some("meson"),
+        "configure" => Some("configure"),
+        "config" | "Configure" if command.words[0].contains('/') => Some("openssl-config"),
+        _ => None,
+    }
+}
+
+/// Whether `go install ARGS` installs a module at a version
+/// (`pkg@v1.2.3`): a build-machine tool, not the project.
+fn installs_remote_go_tool(command: &Command) -> bool {
+    command
+        .args()
+        .iter()
+        .skip(1)
+        .any(|arg| !arg.starts_with('-') && arg.contains('@'))
+}
+
+/// Whether `cargo install ARGS` installs a crate from a registry or git
+/// (no `--path`): a build-machine tool.
+fn installs_remote_crate(command: &Command) -> bool {
+    !command
+        .args()
+        .iter()
+        .any(|arg| arg == "--path" || arg.starts_with("--path="))
+}
+
+/// The compiler `command` runs, as (`go build`, `xx-go`), if it is one
+/// that builds the project (tools installed with `go install pkg@v` or
+/// `cargo install <crate>` are for the build machine and not counted).
 pub(crate) fn compiler_of(command: &Command) -> Option<(String, &'static str)> {
     let program = command.program();
     let first = command.args().first().map(String::as_str).unwrap_or("");
     match program {
+        "go" if first == "install" && installs_remote_go_tool(command) => None,
         "go" if matches!(first, "build" | "install") => Some((format!("go {first}"), "xx-go")),
+        "cargo" if first == "install" && installs_remote_crate(command) => None,
         "cargo" if matches!(first, "build" | "install" | "rustc") => {
             Some((format!("cargo {first}"), "xx-cargo"))
         }
@@ -263,7 +371,7 @@ fn native_build(command: &Command, script: &str, stage_env: &[String]) -> Option
             || stage_env.iter().any(|env| env == name)
     };
     let targeted = match instead {
-        "xx-go" => sets("GOARCH"),
+        "xx-go" => sets("GOARCH") || script.contains("xx-go --wrap"),
         "xx-cargo" => {
             sets("CARGO_BUILD_TARGET")
                 || command
@@ -271,17 +379,129 @@ fn native_build(command: &Command, script: &str, stage_env: &[String]) -> Option
                     .iter()
                     .any(|arg| arg == "--target" || arg.starts_with("--target="))
         }
-        _ => command
-            .args()
-            .iter()
-            .any(|arg| arg == "-target" || arg == "--target" || arg.starts_with("--target=")),
+        _ => {
+            script.contains("xx-clang --wrap")
+                || command.args().iter().any(|arg| {
+                    arg == "-target" || arg == "--target" || arg.starts_with("--target=")
+                })
+        }
     };
     (!targeted).then_some(NativeBuild { what, instead })
 }
 
+/// Whether files of `stage` (on the build platform) reach a stage of
+/// the target platform: it is the built stage (or the built stage is
+/// based on it), or a target-platform stage copies from it, mounts it or
+/// is based on it. A tool built for a later build-platform step is not.
+fn reaches_target(file: &Dockerfile, stage: &Stage, built: usize) -> bool {
+    if stage.index == built {
+        return true;
+    }
+    file.users(stage).any(|user| {
+        let based_on = file
+            .parent(user)
+            .is_some_and(|parent| parent.index == stage.index);
+        file.effective_platform(user) != StagePlatform::Build
+            || based_on && reaches_target(file, user, built)
+    })
+}
+
+/// XX004: `xx-setup` and other names no xx has.
+fn unknown_tools(stage: &Stage) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for run in stage.runs() {
+        for command in shell::all_commands(&run.script()) {
+            let program = command.program();
+            if program.starts_with("xx-") && !XX_TOOLS.contains(&program) {
+                findings.push(Finding::new(
+                    UNKNOWN_XX_TOOL,
+                    stage,
+                    run.line,
+                    format!("{program} is not an xx tool: the RUN fails with `not found`"),
+                    format!("the xx tools are {}", XX_TOOLS.join(", ")),
+                ));
+            }
+        }
+    }
+    findings
+}
+
+/// The package family of the image a stage's chain starts from, by its
+/// name: `alpine` for Alpine-based images, `debian` for Debian/Ubuntu
+/// ones, `None` when the name does not say.
+pub fn base_family(file: &Dockerfile, stage: &Stage) -> Option<&'static str> {
+    let root = file.ancestors(stage).last().unwrap_or(stage);
+    image_family(&root.base)
+}
+
+/// The package family of an image name (see [`base_family`]).
+pub fn image_family(image: &str) -> Option<&'static str> {
+    let image = image.to_ascii_lowercase();
+    let image = image.split('@').next().unwrap_or(&image);
+    let (name, tag) = match image.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => (name, tag),
+        _ => (image, "latest"),
+    };
+    let short = name.rsplit('/').next().unwrap_or(name);
+    if short == "alpine" || tag.contains("alpine") {
+        return Some("alpine");
+    }
+    const DEBIAN: &[&str] = &[
+        "debian",
+        "ubuntu",
+        "golang",
+        "rust",
+        "gcc",
+        "buildpack-deps",
+        "python",
+        "node",
+        "openjdk",
+        "eclipse-temurin",
+        "ruby",
+        "php",
+        "perl",
+        "haskell",
+        "swift",
+    ];
+    if DEBIAN.contains(&short) {
+        return Some("debian");
+    }
+    None
+}
+
+/// XX005: the installer of the other distribution.
+fn wrong_installer(file: &Dockerfile, stage: &Stage) -> Vec<Finding> {
+    let Some(family) = base_family(file, stage) else {
+        return Vec::new();
+    };
+    let mut findings = Vec::new();
+    for run in stage.runs() {
+        for command in shell::all_commands(&run.script()) {
+            let wrong = match (command.program(), family) {
+                ("xx-apk", "debian") => "xx-apt-get",
+                ("xx-apt-get" | "xx-apt", "alpine") => "xx-apk",
+                _ => continue,
+            };
+            findings.push(Finding::new(
+                WRONG_INSTALLER,
+                stage,
+                run.line,
+                format!(
+                    "{} in stage {}, whose base is {}-based",
+                    command.program(),
+                    stage.label(),
+                    family
+                ),
+                format!("use {wrong}"),
+            ));
+        }
+    }
+    findings
+}
+
 /// XX003 for any stage.
 fn xx_before_target(file: &Dockerfile, stage: &Stage) -> Vec<Finding> {
-    let mut declared = inherited_env_names(file, stage)
+    let mut declared = inherited_names(file, stage)
         .iter()
         .any(|name| TARGET_VARIABLES.contains(&name.as_str()));
     let mut findings = Vec::new();
@@ -312,35 +532,25 @@ fn xx_before_target(file: &Dockerfile, stage: &Stage) -> Vec<Finding> {
     findings
 }
 
-/// The first xx tool named as a word in `script` (a command, or inside
-/// `$(...)`).
+/// The first xx tool `script` runs: as a command, or in a command
+/// substitution or `sh -c`; a tool named in a string or as an argument
+/// (`ln -s xx-cc cc`) is not run.
 fn first_xx_tool(script: &str) -> Option<&'static str> {
-    let is_boundary =
-        |c: Option<char>| c.is_none_or(|c| c.is_whitespace() || "();&|`\"'/=".contains(c));
-    let mut best: Option<(usize, &'static str)> = None;
-    for tool in XX_TOOLS {
-        let mut from = 0;
-        while let Some(at) = script[from..].find(tool) {
-            let start = from + at;
-            let end = start + tool.len();
-            from = end;
-            if is_boundary(script[..start].chars().next_back())
-                && is_boundary(script[end..].chars().next())
-                && best.is_none_or(|(first, _)| start < first)
-            {
-                best = Some((start, tool));
-            }
-        }
-    }
-    best.map(|(_, tool)| tool)
+    shell::all_commands(script).iter().find_map(|command| {
+        XX_TOOLS
+            .iter()
+            .copied()
+            .find(|tool| *tool == command.program())
+    })
 }
 
-/// Names set by `ENV` in the stages a stage is based on (they reach it;
-/// their `ARG`s do not).
-fn inherited_env_names(file: &Dockerfile, stage: &Stage) -> Vec<String> {
+/// Names declared by `ENV` and `ARG` in the stages a stage is based on:
+/// BuildKit gives a stage its base stage's environment and build
+/// arguments.
+fn inherited_names(file: &Dockerfile, stage: &Stage) -> Vec<String> {
     file.ancestors(stage)
         .flat_map(|parent| &parent.instructions)
-        .filter(|instruction| instruction.keyword == "ENV")
+        .filter(|instruction| matches!(instruction.keyword.as_str(), "ENV" | "ARG"))
         .flat_map(|instruction| declared_names(&instruction.args))
         .collect()
 }
@@ -452,8 +662,80 @@ mod tests {
             FROM scratch\n\
             COPY --from=build /a /a\n\
             COPY --from=build2 /b /b\n";
-        // The ARG of `base` does not reach `build`; an ENV does.
-        assert_eq!(findings(text), [("XX003", 3), ("XX003", 4), ("XX003", 8)]);
+        // The ARG of `base` reaches `build` (BuildKit copies a base
+        // stage's build arguments), as an ENV does.
+        assert_eq!(findings(text), [("XX003", 3), ("XX003", 4)]);
+    }
+
+    #[test]
+    fn xx_tools_are_found_only_where_they_run() {
+        let text = "FROM --platform=$BUILDPLATFORM tonistiigi/xx AS xx\n\
+            FROM --platform=$BUILDPLATFORM alpine AS build\n\
+            COPY --from=xx / /\n\
+            RUN ln -s xx-cc /usr/bin/cc && echo 'use xx-clang' && mkdir xx-go\n\
+            RUN out=$(xx-info march)\n\
+            FROM scratch\nCOPY --from=build /a /a\n";
+        assert_eq!(findings(text), [("XX003", 5)]);
+    }
+
+    #[test]
+    fn stage_names_from_args_inherit_their_parents_args() {
+        // docker/cli's pattern: the ARG is in build-alpine, the xx tool in
+        // a stage whose FROM names it through ${BASE_VARIANT}.
+        let text = "ARG BASE_VARIANT=alpine\n\
+            FROM --platform=$BUILDPLATFORM tonistiigi/xx AS xx\n\
+            FROM --platform=$BUILDPLATFORM golang:1.22-alpine AS build-base-alpine\n\
+            COPY --from=xx / /\n\
+            FROM build-base-alpine AS build-alpine\n\
+            ARG TARGETPLATFORM\n\
+            RUN xx-apk add musl-dev gcc\n\
+            FROM build-${BASE_VARIANT} AS build\n\
+            RUN xx-go --wrap && go build -o /out/app . && xx-verify /out/app\n\
+            FROM scratch AS bin-linux\nCOPY --from=build /out/app /app\n\
+            FROM bin-${TARGETOS}\n";
+        assert_eq!(findings(text), []);
+    }
+
+    #[test]
+    fn build_machine_tools_are_not_target_builds() {
+        let text = "FROM --platform=$BUILDPLATFORM golang:1.22 AS tools\n\
+            RUN go install golang.org/x/tools/cmd/stringer@v0.20.0\n\
+            RUN cargo install cargo-chef && cargo binstall trunk && rustup target add wasm32-unknown-unknown\n\
+            RUN go build -o /out/gen ./cmd/gen\n\
+            FROM --platform=$BUILDPLATFORM golang:1.22 AS gen\n\
+            COPY --from=tools /out/gen /usr/bin/gen\n\
+            RUN gen > /out/code.go\n\
+            FROM scratch\nCOPY --from=gen /out/code.go /\n";
+        // /out/gen goes to another build-platform stage that runs it: a tool.
+        assert_eq!(findings(text), []);
+    }
+
+    #[test]
+    fn unknown_tools_and_the_other_distros_installer() {
+        let text = "FROM --platform=$BUILDPLATFORM tonistiigi/xx AS xx\n\
+            FROM --platform=$BUILDPLATFORM golang:1.22-bookworm AS build\n\
+            COPY --from=xx / /\n\
+            ARG TARGETPLATFORM\n\
+            RUN xx-setup && xx-apk add musl-dev\n\
+            FROM --platform=$BUILDPLATFORM alpine:3.20 AS other\n\
+            COPY --from=xx / /\n\
+            ARG TARGETPLATFORM\n\
+            RUN xx-apt-get install -y libc6-dev\n\
+            FROM scratch\nCOPY --from=build /a /a\nCOPY --from=other /b /b\n";
+        assert_eq!(findings(text), [("XX004", 5), ("XX005", 5), ("XX005", 9)]);
+    }
+
+    #[test]
+    fn check_skip_directive_silences_rules_by_code_or_name() {
+        let text = "# check=skip=EmulatedRunStage\nFROM debian\nRUN make\n";
+        assert_eq!(findings(text), []);
+        let text = "# check=skip=all\nFROM debian\nRUN make\n";
+        assert_eq!(findings(text), []);
+        assert_eq!(findings("FROM debian\nRUN make\n"), [("XX001", 1)]);
+        assert_eq!(
+            rule("xx002").map(|rule| rule.name),
+            Some("BuildMachineBinaryForTarget")
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use crate::error::ParseError;
-use crate::lint::compiler_of;
+use crate::lint::{base_family, build_system, compiler_of};
 use crate::parse::Instruction;
 use crate::shell::{self, Command};
 use crate::stages::{Dockerfile, Stage, StagePlatform};
@@ -111,6 +111,28 @@ pub fn lower(text: &str, options: &Options) -> Result<Lowered, LowerError> {
             roots.push(root);
         }
     }
+    // A chain with anything lowering cannot make right stays as it is.
+    roots.retain(|&root| {
+        let chain: Vec<usize> = needed
+            .iter()
+            .copied()
+            .filter(|&index| chain_root(&file, &file.stages[index]) == root)
+            .collect();
+        match chain_refusal(&file, &chain) {
+            Some(refusal) => {
+                plan.note(
+                    refusal.line,
+                    format!(
+                        "stage {} left on the target platform: {}",
+                        file.stages[refusal.stage].label(),
+                        refusal.reason
+                    ),
+                );
+                false
+            }
+            None => true,
+        }
+    });
     let lowered: Vec<usize> = needed
         .iter()
         .copied()
@@ -131,7 +153,7 @@ pub fn lower(text: &str, options: &Options) -> Result<Lowered, LowerError> {
                     stage.label()
                 ),
             );
-        } else if !stage_compiles(stage) {
+        } else if !stage_compiles(stage) && !roots.is_empty() {
             plan.note(
                 stage.from.line,
                 format!(
@@ -179,6 +201,13 @@ pub fn lower(text: &str, options: &Options) -> Result<Lowered, LowerError> {
     for &index in &lowered {
         let stage = &file.stages[index];
         let is_root = roots.contains(&index);
+        let chain: Vec<&Stage> = lowered
+            .iter()
+            .map(|&other| &file.stages[other])
+            .filter(|other| chain_root(&file, other) == chain_root(&file, stage))
+            .collect();
+        let needs = Needs::of(&chain);
+        let family = chain_family(&file, &chain);
         let mut header = String::new();
         if is_root {
             header.push_str(&format!(
@@ -189,43 +218,75 @@ pub fn lower(text: &str, options: &Options) -> Result<Lowered, LowerError> {
             plan.change(
                 stage.from.line,
                 format!(
-                    "stage {} runs on $BUILDPLATFORM, with the xx tools and ARG TARGETPLATFORM",
+                    "stage {} runs on $BUILDPLATFORM, with the xx tools",
                     stage.label()
                 ),
             );
         } else {
             header.push_str(&raw(&lines, &stage.from));
             header.push('\n');
-            plan.change(
-                stage.from.line,
-                format!(
-                    "stage {} (based on a lowered stage) gets ARG TARGETPLATFORM",
-                    stage.label()
-                ),
-            );
         }
-        header.push_str("ARG TARGETPLATFORM\n");
+        let chain_installs = chain.iter().any(|member| stage_installs(member));
+        if is_root && needs.c && !chain_installs {
+            if let Some((host, _)) = provision(family, &needs) {
+                header.push_str(&host);
+                plan.change(
+                    stage.from.line,
+                    "clang and lld installed for the build machine (the image has no cross toolchain)"
+                        .to_string(),
+                );
+            }
+        }
         plan.replace(stage.from.line, stage.from.end_line, header);
-        let copies_cargo_output = file.stages[index + 1..].iter().any(|later| {
-            later.instructions.iter().any(|instruction| {
-                instruction.keyword == "COPY"
-                    && instruction.flag("from").is_some_and(|from| {
-                        file.stage_named(from, later.index)
-                            .is_some_and(|used| used.index == index)
-                    })
-                    && (instruction.args.contains("target/release/")
-                        || instruction.args.contains("target/debug/"))
-            })
-        });
-        let uses_c = stage_uses_c(stage);
-        for run in stage.runs() {
-            let source = raw(&lines, run);
-            let (new, changes) = rewrite_run(&source, uses_c, copies_cargo_output);
-            if new != source {
-                for change in changes {
-                    plan.change(run.line, change);
+        // ARG TARGETPLATFORM right before the first step that depends on
+        // the target, so that the steps before it are shared by every
+        // platform of a build.
+        let copies_cargo_output = cargo_output_folders(&file, stage);
+        let mut declared = false;
+        let declare = |plan: &mut Plan, line: usize, declared: &mut bool| {
+            if *declared {
+                return;
+            }
+            *declared = true;
+            let mut text = "ARG TARGETPLATFORM\n".to_string();
+            if is_root && needs.c && !chain_installs {
+                if let Some((_, target)) = provision(family, &needs) {
+                    text.push_str(&target);
                 }
-                plan.replace(run.line, run.end_line, format!("{new}\n"));
+            }
+            plan.insert_before(line, text);
+            plan.change(line, format!("ARG TARGETPLATFORM declared in stage {} before its first target-dependent step", stage.label()));
+        };
+        for instruction in &stage.instructions {
+            if instruction.keyword != "RUN" {
+                continue;
+            }
+            let source = match &instruction.exec {
+                Some(_) => format!("RUN {}", instruction.script()),
+                None => raw(&lines, instruction),
+            };
+            let (new, changes) = rewrite_run(
+                &source,
+                needs,
+                &copies_cargo_output,
+                instruction.line,
+                family,
+            );
+            if new != source {
+                declare(&mut plan, instruction.line, &mut declared);
+                for change in changes {
+                    plan.change(instruction.line, change);
+                }
+                plan.replace(instruction.line, instruction.end_line, format!("{new}\n"));
+            }
+        }
+        if !declared {
+            let at = stage.from.end_line + 1;
+            if at <= lines.len() {
+                declare(&mut plan, at, &mut declared);
+            } else {
+                plan.edits
+                    .push((at, at - 1, "ARG TARGETPLATFORM\n".to_string()));
             }
         }
     }
@@ -262,31 +323,646 @@ fn stage_compiles(stage: &Stage) -> bool {
         .any(|command| compiler_of(&command).is_some() || build_system(&command).is_some())
 }
 
-/// Whether the stage builds C (a C compiler, a build system, cgo or cargo,
-/// which links with clang): then it needs clang, lld and the target's C
-/// runtime.
-fn stage_uses_c(stage: &Stage) -> bool {
+/// Why a chain of stages stays on the target platform.
+struct Refusal {
+    /// The stage it is about.
+    stage: usize,
+    /// The input line that makes it so.
+    line: usize,
+    /// Why, in words.
+    reason: String,
+}
+
+/// Commands whose result does not depend on the machine they run on.
+const NEUTRAL: &[&str] = &[
+    "",
+    "[",
+    "[[",
+    "test",
+    "true",
+    "false",
+    ":",
+    "fi",
+    "done",
+    "esac",
+    "}",
+    "for",
+    "case",
+    "set",
+    "export",
+    "unset",
+    "exit",
+    "return",
+    "source",
+    ".",
+    "shift",
+    "trap",
+    "umask",
+    "cd",
+    "pwd",
+    "mkdir",
+    "rmdir",
+    "cp",
+    "mv",
+    "rm",
+    "ln",
+    "echo",
+    "printf",
+    "cat",
+    "touch",
+    "chmod",
+    "chown",
+    "chgrp",
+    "ls",
+    "sed",
+    "awk",
+    "gawk",
+    "grep",
+    "egrep",
+    "fgrep",
+    "find",
+    "xargs",
+    "tar",
+    "gzip",
+    "gunzip",
+    "zcat",
+    "bzip2",
+    "xz",
+    "unxz",
+    "zstd",
+    "unzip",
+    "zip",
+    "git",
+    "curl",
+    "wget",
+    "tee",
+    "sort",
+    "uniq",
+    "head",
+    "tail",
+    "cut",
+    "tr",
+    "wc",
+    "dirname",
+    "basename",
+    "realpath",
+    "readlink",
+    "stat",
+    "du",
+    "df",
+    "sleep",
+    "date",
+    "id",
+    "whoami",
+    "install",
+    "patch",
+    "diff",
+    "cmp",
+    "sha256sum",
+    "sha512sum",
+    "sha1sum",
+    "md5sum",
+    "gpg",
+    "envsubst",
+    "useradd",
+    "adduser",
+    "addgroup",
+    "groupadd",
+    "usermod",
+    "update-ca-certificates",
+    "ldconfig",
+    "locale-gen",
+    "apt-key",
+    "file",
+    "which",
+    "type",
+    "wait",
+    "nproc",
+    "protoc",
+    "autoreconf",
+    "autoconf",
+    "automake",
+    "aclocal",
+    "libtoolize",
+    "autoheader",
+    "rustup",
+    "rustc",
+    "trunk",
+    "wasm-pack",
+    "wasm-bindgen",
+    "wasm-opt",
+    "go-licenses",
+    "swag",
+    "sqlc",
+    "templ",
+    "buf",
+    "upx-ucl",
+];
+
+/// Package managers xx lower knows (their installs are split).
+const INSTALLERS: &[&str] = &["apt-get", "apt", "apk", "dpkg-reconfigure"];
+
+/// Install directories of build-machine toolchains and system files: a
+/// copy out of a lowered stage would ship the build machine's files.
+const BUILD_MACHINE_PATHS: &[&str] = &[
+    "/usr/local/go",
+    "/usr/local/cargo",
+    "/usr/local/rustup",
+    "/root/.cargo",
+    "/root/.rustup",
+    "/usr/lib/",
+    "/lib/",
+    "/lib64",
+    "/usr/lib64",
+    "/usr/bin/",
+    "/bin/",
+    "/sbin/",
+    "/usr/sbin/",
+    "/usr/libexec",
+    "/usr/local/lib/",
+    "/usr/local/bin/",
+    "/go/bin/",
+    "/usr/lib",
+    "/usr/bin",
+];
+
+/// What a lowered chain needs on the build machine.
+#[derive(Debug, Default, Clone, Copy)]
+struct Needs {
+    /// clang, lld and the target's C runtime.
+    c: bool,
+    /// C++ runtime too.
+    cxx: bool,
+    /// LLVM's binutils (`<triple>-ar`, `-strip`).
+    llvm: bool,
+}
+
+impl Needs {
+    fn of(chain: &[&Stage]) -> Needs {
+        let mut needs = Needs::default();
+        for stage in chain {
+            for run in stage.runs() {
+                let script = run.script();
+                for command in shell::all_commands(&script) {
+                    let program = command.program();
+                    match compiler_of(&command).map(|(_, tool)| tool) {
+                        Some("xx-go") => {
+                            needs.c |= !cgo_off(stage, &command, &script);
+                        }
+                        Some("xx-clang++") => {
+                            needs.c = true;
+                            needs.cxx = true;
+                        }
+                        Some(_) => needs.c = true,
+                        None => {}
+                    }
+                    if let Some(system) = build_system(&command) {
+                        needs.c = true;
+                        needs.cxx |= system == "cmake" || system == "meson";
+                        needs.llvm |= system == "make" || system == "configure";
+                    }
+                    if matches!(program, "strip" | "objcopy" | "ar" | "ranlib") {
+                        needs.c = true;
+                        needs.llvm = true;
+                    }
+                    if program == "cargo" && command.args().first().is_some_and(|arg| arg == "chef")
+                    {
+                        needs.c = true;
+                    }
+                }
+            }
+        }
+        needs
+    }
+}
+
+/// Whether cgo is certainly off for `go build`: `CGO_ENABLED=0` on the
+/// command, in the script or in the stage's `ENV`/`ARG`.
+fn cgo_off(stage: &Stage, command: &Command, script: &str) -> bool {
+    command.assignments.iter().any(|a| a == "CGO_ENABLED=0")
+        || script.contains("CGO_ENABLED=0")
+        || stage.instructions.iter().any(|i| {
+            matches!(i.keyword.as_str(), "ENV" | "ARG") && i.args.contains("CGO_ENABLED=0")
+        })
+}
+
+/// The package family of a chain: its base image's, else what its
+/// installs use.
+fn chain_family(file: &Dockerfile, chain: &[&Stage]) -> Option<&'static str> {
+    if let Some(family) = chain.first().and_then(|stage| base_family(file, stage)) {
+        return Some(family);
+    }
+    for stage in chain {
+        for run in stage.runs() {
+            for command in shell::all_commands(&run.script()) {
+                match command.program() {
+                    "apt-get" | "apt" => return Some("debian"),
+                    "apk" => return Some("alpine"),
+                    _ => {}
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Whether a stage installs packages with apt or apk.
+fn stage_installs(stage: &Stage) -> bool {
     stage.runs().any(|run| {
-        let script = run.script();
-        script.contains("CGO_ENABLED=1")
-            || shell::commands(&script).iter().any(|command| {
-                build_system(command).is_some()
-                    || compiler_of(command).is_some_and(|(_, tool)| tool != "xx-go")
-            })
+        shell::all_commands(&run.script()).iter().any(|command| {
+            let first = command.args().iter().find(|arg| !arg.starts_with('-'));
+            matches!(
+                (command.program(), first.map(String::as_str)),
+                ("apt-get" | "apt", Some("install")) | ("apk", Some("add"))
+            )
+        })
     })
 }
 
-/// `make`, `cmake` (configuring) or `configure`.
-fn build_system(command: &Command) -> Option<&'static str> {
-    let first = command.args().first().map(String::as_str).unwrap_or("");
-    match command.program() {
-        "make" => Some("make"),
-        "cmake" if !matches!(first, "--build" | "--install" | "-E" | "--version" | "-P") => {
-            Some("cmake")
-        }
-        "configure" => Some("configure"),
+/// The build-machine and target provisioning `RUN`s for a chain that
+/// installs nothing itself.
+fn provision(family: Option<&str>, needs: &Needs) -> Option<(String, String)> {
+    let mut host = vec!["clang", "lld"];
+    if needs.llvm {
+        host.push("llvm");
+    }
+    let mut target = vec!["xx-c-essentials"];
+    if needs.cxx {
+        target.push("xx-cxx-essentials");
+    }
+    match family? {
+        "debian" => Some((
+            format!(
+                "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {} pkg-config\n",
+                host.join(" ")
+            ),
+            format!(
+                "RUN DEBIAN_FRONTEND=noninteractive xx-apt-get install -y --no-install-recommends {}\n",
+                target.join(" ")
+            ),
+        )),
+        "alpine" => Some((
+            format!("RUN apk add --no-cache {} pkgconf\n", host.join(" ")),
+            format!("RUN xx-apk add --no-cache {}\n", target.join(" ")),
+        )),
         _ => None,
     }
+}
+
+/// Folders (`target/release/`, `target/x86_64-unknown-linux-musl/release/`)
+/// that later stages copy cargo's output from, out of `stage`.
+fn cargo_output_folders(file: &Dockerfile, stage: &Stage) -> Vec<String> {
+    let mut folders = Vec::new();
+    for user in file.users(stage) {
+        for instruction in &user.instructions {
+            let from_here = instruction.flag("from").is_some_and(|from| {
+                file.stage_named(from, user.index)
+                    .is_some_and(|used| used.index == stage.index)
+            });
+            if instruction.keyword != "COPY" || !from_here {
+                continue;
+            }
+            for word in instruction.args.split_whitespace() {
+                if let Some(at) = word.find("target/") {
+                    let rest = &word[at + "target/".len()..];
+                    let parts: Vec<&str> = rest.split('/').collect();
+                    let folder = match parts.as_slice() {
+                        [profile @ ("release" | "debug"), ..] => format!("target/{profile}"),
+                        [triple, profile @ ("release" | "debug"), ..] if is_triple(triple) => {
+                            format!("target/{triple}/{profile}")
+                        }
+                        _ => continue,
+                    };
+                    if !folders.contains(&folder) {
+                        folders.push(folder);
+                    }
+                }
+            }
+        }
+    }
+    folders
+}
+
+/// `x86_64-unknown-linux-musl`-like.
+fn is_triple(word: &str) -> bool {
+    word.split('-').count() >= 3
+        && ["linux", "windows", "darwin", "wasi", "unknown"]
+            .iter()
+            .any(|part| word.contains(part))
+}
+
+/// Why the chain (stage indices, root first) cannot be lowered without
+/// changing what it builds, if anything.
+fn chain_refusal(file: &Dockerfile, chain: &[usize]) -> Option<Refusal> {
+    let stages: Vec<&Stage> = chain.iter().map(|&index| &file.stages[index]).collect();
+    let family = chain_family(file, &stages);
+    let needs = Needs::of(&stages);
+    // Tools installed for the build machine may be run.
+    let mut tools: Vec<String> = Vec::new();
+    for stage in &stages {
+        for run in stage.runs() {
+            for command in shell::all_commands(&run.script()) {
+                let first = command.args().first().map(String::as_str);
+                let installs_tool = matches!(
+                    (command.program(), first),
+                    ("go", Some("install")) | ("cargo", Some("install" | "binstall"))
+                ) && compiler_of(&command).is_none();
+                if installs_tool {
+                    for arg in command
+                        .args()
+                        .iter()
+                        .skip(1)
+                        .filter(|a| !a.starts_with('-'))
+                    {
+                        let path = arg.split('@').next().unwrap_or(arg);
+                        let mut parts = path.rsplit('/');
+                        let mut name = parts.next().unwrap_or(path);
+                        if name.len() >= 2
+                            && name.starts_with('v')
+                            && name[1..].chars().all(|c| c.is_ascii_digit())
+                        {
+                            name = parts.next().unwrap_or(name);
+                        }
+                        tools.push(name.to_string());
+                    }
+                }
+            }
+        }
+    }
+    for stage in &stages {
+        let refuse = |line: usize, reason: String| Refusal {
+            stage: stage.index,
+            line,
+            reason,
+        };
+        if family.is_none() && needs.c {
+            return Some(refuse(
+                stage.from.line,
+                format!(
+                    "it builds C (or cgo, or links Rust) and xx lower cannot tell how to install clang and the target's C library in {} (neither a Debian- nor an Alpine-based image, and no apt-get/apk in the stage)",
+                    stage.base
+                ),
+            ));
+        }
+        for instruction in &stage.instructions {
+            if matches!(instruction.keyword.as_str(), "ENV" | "ARG") {
+                for word in instruction.args.split_whitespace() {
+                    if let Some((name, value)) = word.split_once('=') {
+                        if matches!(
+                            name,
+                            "GOARCH" | "CC" | "CXX" | "CARGO_BUILD_TARGET" | "CROSS_COMPILE"
+                        ) && !value.is_empty()
+                        {
+                            return Some(refuse(
+                                instruction.line,
+                                format!(
+                                    "{} {name}={value} names a fixed target or compiler",
+                                    instruction.keyword
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+            if instruction.keyword != "RUN" {
+                continue;
+            }
+            let script = instruction.script();
+            for variable in ["TARGETARCH", "TARGETPLATFORM", "TARGETOS", "TARGETVARIANT"] {
+                if script.contains(&format!("${variable}"))
+                    || script.contains(&format!("${{{variable}"))
+                {
+                    return Some(refuse(
+                        instruction.line,
+                        format!("the RUN reads ${variable}, which names the machine that runs it on the target platform; after lowering the RUN would run on the build machine"),
+                    ));
+                }
+            }
+            for command in shell::all_commands(&script) {
+                if let Err(reason) = classify(&command, family, &tools) {
+                    return Some(refuse(instruction.line, reason));
+                }
+            }
+        }
+        // Build-machine files copied into other stages.
+        for user in file.users(stage) {
+            for instruction in &user.instructions {
+                let from_here = instruction.flag("from").is_some_and(|from| {
+                    file.stage_named(from, user.index)
+                        .is_some_and(|used| used.index == stage.index)
+                });
+                if instruction.keyword != "COPY" || !from_here {
+                    continue;
+                }
+                let words: Vec<&str> = instruction.args.split_whitespace().collect();
+                let sources = &words[..words.len().saturating_sub(1)];
+                for source in sources {
+                    let produced = produced_by(&stages, source);
+                    if !produced
+                        && BUILD_MACHINE_PATHS
+                            .iter()
+                            .any(|path| source.starts_with(path))
+                    {
+                        return Some(refuse(
+                            instruction.line,
+                            format!("stage {} copies {source} from it: after lowering that would be the build machine's (a toolchain or system file), not the target's", user.label()),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Whether `path` is written by a compile or install step of the chain
+/// (`-o path`, `--prefix`, `DESTDIR`, `install ... path`, `cargo install
+/// --path`), so that after lowering it is the target's.
+fn produced_by(stages: &[&Stage], path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    let parent = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+    stages.iter().any(|stage| {
+        stage.runs().any(|run| {
+            shell::all_commands(&run.script()).iter().any(|command| {
+                let builds = compiler_of(command).is_some()
+                    || build_system(command).is_some()
+                    || matches!(command.program(), "ninja" | "cp" | "mv" | "install")
+                    || (command.program() == "cmake"
+                        && command.args().first().is_some_and(|a| a == "--install"));
+                builds
+                    && command.words.iter().any(|word| {
+                        let word = word.split_once('=').map_or(word.as_str(), |(_, v)| v);
+                        let word = word.trim_end_matches('/');
+                        !word.is_empty()
+                            && word.starts_with('/')
+                            && (word == path
+                                || word == parent
+                                || path.starts_with(&format!("{word}/")))
+                    })
+            })
+        })
+    })
+}
+
+/// Whether xx lower can run `command` on the build machine and get what
+/// the target platform would have: `Err` says why not.
+fn classify(command: &Command, family: Option<&str>, tools: &[String]) -> Result<(), String> {
+    let program = command.program();
+    let args = command.args();
+    let first = args.first().map(String::as_str).unwrap_or("");
+    let shown = command
+        .words
+        .iter()
+        .take(3)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for assignment in &command.assignments {
+        let (name, value) = assignment.split_once('=').unwrap_or((assignment, ""));
+        if matches!(
+            name,
+            "GOARCH" | "CC" | "CXX" | "CARGO_BUILD_TARGET" | "CROSS_COMPILE"
+        ) && !value.is_empty()
+        {
+            return Err(format!("{name}={value} names a fixed target or compiler"));
+        }
+    }
+    if let Some(arch_arg) = args.iter().find(|arg| {
+        arg.starts_with("-march=")
+            || arg.starts_with("-mcpu=")
+            || arg.starts_with("-mtune=")
+            || *arg == "-m32"
+    }) {
+        if compiler_of(command).is_some() || build_system(command).is_some() {
+            return Err(format!(
+                "`{shown}` passes {arch_arg}, an architecture-specific option"
+            ));
+        }
+    }
+    let foreign_tool = program.ends_with("-gcc")
+        || program.ends_with("-g++")
+        || program.ends_with("-ld")
+        || program.ends_with("-strip");
+    if foreign_tool && program != "xx-clang" {
+        return Err(format!("`{program}` is a fixed cross toolchain"));
+    }
+    if NEUTRAL.contains(&program)
+        || tools.iter().any(|tool| tool == program)
+        || INSTALLERS.contains(&program)
+    {
+        return Ok(());
+    }
+    if program.starts_with("xx-") {
+        return Err(format!("`{program}` already uses xx: lower it by hand"));
+    }
+    match program {
+        "uname" | "arch" | "dpkg-architecture" | "getconf" => {
+            return Err(format!(
+                "`{shown}` reads the architecture of the machine it runs on"
+            ))
+        }
+        "dpkg" if args.iter().any(|arg| arg.contains("architecture")) => {
+            return Err(format!(
+                "`{shown}` reads the architecture of the machine it runs on"
+            ))
+        }
+        "dnf" | "yum" | "microdnf" | "zypper" | "pacman" => {
+            return Err(format!(
+                "`{program}`: xx lower splits installs only for apt and apk"
+            ))
+        }
+        "ldd" => {
+            return Err(
+                "`ldd` runs the program's dynamic loader, which after lowering is the target's"
+                    .to_string(),
+            )
+        }
+        "strip" | "objcopy" | "ar" | "ranlib" | "pkg-config" | "pkgconf" => return Ok(()),
+        _ => {}
+    }
+    match (program, first) {
+        ("go", "build" | "install") => {
+            if args.iter().any(|arg| arg == "-buildmode=plugin") {
+                return Err("`go build -buildmode=plugin` loads into a host program".to_string());
+            }
+            Ok(())
+        }
+        ("go", "mod" | "env" | "version" | "get" | "generate" | "run" | "vet" | "list" | "clean" | "work" | "fmt" | "tool" | "download") => Ok(()),
+        ("go", "test") => Err("`go test` runs the target's tests; after lowering they would run on the build machine and test another build".to_string()),
+        ("cargo", "build" | "rustc" | "install" | "chef") => {
+            if first == "chef" && args.get(1).is_some_and(|a| a != "cook" && a != "prepare") {
+                return Err(format!("`{shown}` is not a cargo-chef step xx lower knows"));
+            }
+            match cargo_target(command) {
+                Some(triple) if triple.starts_with("wasm32") => Ok(()),
+                Some(triple) if triple.contains("-linux-gnu") => Ok(()),
+                Some(triple) if triple.contains("-linux-musl") && family == Some("alpine") => Ok(()),
+                Some(triple) if triple.contains("-linux-musl") => Err(format!(
+                    "`cargo --target {triple}`: xx-cargo builds musl targets only on Alpine-based stages, and this one is not"
+                )),
+                Some(triple) => Err(format!("`cargo --target {triple}` names a target xx lower cannot map")),
+                None => Ok(()),
+            }
+        }
+        ("cargo", "fetch" | "check" | "clippy" | "fmt" | "doc" | "metadata" | "vendor" | "update" | "tree" | "generate-lockfile" | "binstall" | "version" | "--version" | "-V" | "leptos" | "sqlx") => Ok(()),
+        ("cargo", "test" | "bench" | "run" | "nextest") => Err(format!("`cargo {first}` runs what it builds; after lowering that is a target program on the build machine")),
+        ("gcc" | "cc" | "clang" | "g++" | "c++" | "clang++", _) => {
+            if args.iter().any(|arg| arg == "-target" || arg == "--target" || arg.starts_with("--target=")) {
+                return Err(format!("`{shown}` names its own target"));
+            }
+            Ok(())
+        }
+        ("make" | "gmake", _) => {
+            if let Some(goal) = args.iter().find(|arg| matches!(arg.as_str(), "check" | "test" | "tests" | "distcheck" | "installcheck")) {
+                return Err(format!("`make {goal}` runs what was built; after lowering that is a target program on the build machine"));
+            }
+            if let Some(var) = args.iter().find(|arg| {
+                ["CC=", "CXX=", "LD=", "AR=", "HOSTCC="].iter().any(|p| arg.starts_with(p))
+            }) {
+                return Err(format!("`make {var}` names a fixed compiler or tool"));
+            }
+            Ok(())
+        }
+        ("cmake", _) => {
+            if let Some(define) = args.iter().find(|arg| arg.contains("CMAKE_C_COMPILER") || arg.contains("CMAKE_CXX_COMPILER") || arg.contains("CMAKE_TOOLCHAIN_FILE") || arg.contains("CMAKE_SYSTEM_PROCESSOR")) {
+                return Err(format!("`cmake {define}` names a fixed compiler or target"));
+            }
+            Ok(())
+        }
+        ("ctest", _) => Err("`ctest` runs what was built; after lowering that is a target program on the build machine".to_string()),
+        ("meson", "test") => Err("`meson test` runs what was built".to_string()),
+        ("meson", _) => {
+            if args.iter().any(|arg| arg.starts_with("--cross-file") || arg.starts_with("--native-file")) {
+                return Err("`meson` already names a cross or native file".to_string());
+            }
+            Ok(())
+        }
+        ("ninja", goal) if matches!(goal, "test" | "check") => Err(format!("`ninja {goal}` runs what was built")),
+        ("ninja", _) => Ok(()),
+        ("configure", _) => {
+            if let Some(host) = args.iter().find(|arg| arg.starts_with("--host") || arg.starts_with("--target=")) {
+                return Err(format!("`configure {host}` names a fixed target"));
+            }
+            if let Some(var) = args.iter().find(|arg| ["CC=", "CXX="].iter().any(|p| arg.starts_with(p))) {
+                return Err(format!("`configure {var}` names a fixed compiler"));
+            }
+            Ok(())
+        }
+        ("config" | "Configure", _) => Err(format!("`{}` is OpenSSL's configure: it needs its own target name (linux-aarch64, linux-armv4, ...), which xx lower does not map", command.words[0])),
+        _ => Err(format!("`{shown}` is not a command xx lower knows: it may build for, or run on, the machine it runs on")),
+    }
+}
+
+/// The `--target` of a cargo command line, if given.
+fn cargo_target(command: &Command) -> Option<String> {
+    let args = command.args();
+    args.iter().enumerate().find_map(|(at, arg)| {
+        if arg == "--target" {
+            args.get(at + 1).cloned()
+        } else {
+            arg.strip_prefix("--target=").map(str::to_string)
+        }
+    })
 }
 
 /// Edits to one `RUN` instruction's text.
@@ -327,15 +1003,24 @@ impl Edits {
 }
 
 /// Rewrite one `RUN` (its text as written): compilers, build systems,
-/// package installs, cargo output paths.
-fn rewrite_run(source: &str, uses_c: bool, copies_cargo_output: bool) -> (String, Vec<String>) {
+/// package installs, cargo output paths, binutils.
+fn rewrite_run(
+    source: &str,
+    needs: Needs,
+    cargo_folders: &[String],
+    line: usize,
+    family: Option<&str>,
+) -> (String, Vec<String>) {
+    let _ = family;
     let mut edits = Edits::default();
     // The keyword and the instruction's flags are not the script: blank
     // them (offsets stay those of `source`).
     let script_start = script_start(source);
     let masked = format!("{}{}", " ".repeat(script_start), &source[script_start..]);
     let commands = shell::commands(&masked);
-    let mut cargo_build_end = None;
+    let mut cargo_build: Option<(usize, String, bool)> = None;
+    let mut wrapped = false;
+    let mut dropped_triples: Vec<String> = Vec::new();
     for command in &commands {
         let Some(program_span) = command.spans.first().cloned() else {
             continue;
@@ -345,12 +1030,66 @@ fn rewrite_run(source: &str, uses_c: bool, copies_cargo_output: bool) -> (String
             .last()
             .map_or(program_span.end, |span| span.end);
         if let Some((what, tool)) = compiler_of(command) {
+            if tool == "xx-cargo" {
+                if let Some(triple) = cargo_target(command) {
+                    if triple.starts_with("wasm32") {
+                        continue;
+                    }
+                    // The target comes from TARGETPLATFORM; the libc
+                    // family stays (musl only on Alpine, checked before).
+                    let at = command
+                        .words
+                        .iter()
+                        .position(|w| w == "--target" || w.starts_with("--target="));
+                    if let Some(at) = at {
+                        let last = if command.words[at] == "--target" {
+                            at + 1
+                        } else {
+                            at
+                        };
+                        let from = source[..command.spans[at].start]
+                            .trim_end_matches([' ', '\t'])
+                            .len();
+                        edits.replace(from..command.spans[last].end, "");
+                        edits.changes.push(format!(
+                            "`--target {triple}` dropped: xx-cargo targets $TARGETPLATFORM"
+                        ));
+                        dropped_triples.push(triple);
+                    }
+                }
+            }
             edits.replace(program_span.clone(), tool);
             edits.changes.push(format!("`{what}` -> `{tool}`"));
+            if tool == "xx-go"
+                && !command
+                    .assignments
+                    .iter()
+                    .any(|a| a.starts_with("CGO_ENABLED="))
+            {
+                // cgo is on by default where the image has gcc: keep the
+                // emulated build's choice when cross-compiling.
+                edits.insert(
+                    command.start,
+                    "CGO_ENABLED=\"${CGO_ENABLED:-$(command -v gcc >/dev/null 2>&1 && echo 1 || echo 0)}\" ",
+                );
+            }
             if tool == "xx-cargo" {
-                cargo_build_end = Some(end);
+                let static_build = source.contains("crt-static")
+                    || dropped_triples.iter().any(|t| t.contains("musl"));
+                let first = command.args().first().map(String::as_str).unwrap_or("");
+                if first == "build" {
+                    cargo_build = Some((end, profile_of(command), static_build));
+                }
+            } else if tool == "xx-go" && command.args().first().is_some_and(|a| a == "install") {
+                edits.insert(
+                    end,
+                    " && { d=\"$(go env GOPATH)/bin/$(xx-info os)_$(xx-info arch)\"; if [ -d \"$d\" ]; then mv \"$d\"/* \"$(go env GOPATH)/bin/\" && rmdir \"$d\"; fi; }",
+                );
+                edits.changes.push("cross-compiled `go install` output moved to $GOPATH/bin, where the emulated build put it".to_string());
             } else if let Some(output) = output_file(command) {
-                let check = if command.args().iter().any(|arg| arg == "-static") {
+                let check = if command.args().iter().any(|arg| {
+                    arg == "-static" || arg.contains("-extldflags") && arg.contains("-static")
+                }) {
                     "xx-verify --static"
                 } else {
                     "xx-verify"
@@ -362,12 +1101,49 @@ fn rewrite_run(source: &str, uses_c: bool, copies_cargo_output: bool) -> (String
             }
             continue;
         }
-        match build_system(command) {
-            Some("make") if !command.args().iter().any(|arg| arg.starts_with("CC=")) => {
-                edits.insert(program_span.end, " CC=xx-clang CXX=xx-clang++");
+        match command.program() {
+            "strip" | "objcopy" | "ar" | "ranlib" | "pkg-config" | "pkgconf" => {
+                let tool = if command.program() == "pkgconf" {
+                    "pkg-config"
+                } else {
+                    command.program()
+                };
+                edits.replace(
+                    program_span.clone(),
+                    format!("\"$(xx-clang --print-target-triple)-{tool}\""),
+                );
                 edits
                     .changes
-                    .push("`make` builds with xx-clang".to_string());
+                    .push(format!("`{}` -> the target's {tool}", command.program()));
+                continue;
+            }
+            _ => {}
+        }
+        match build_system(command) {
+            Some("make") => {
+                edits.insert(
+                    program_span.end,
+                    " CC=xx-clang CXX=xx-clang++ AR=\"$(xx-clang --print-target-triple)-ar\" RANLIB=\"$(xx-clang --print-target-triple)-ranlib\"",
+                );
+                edits
+                    .changes
+                    .push("`make` builds with xx-clang and the target's ar".to_string());
+                if !wrapped {
+                    // A Makefile may name gcc or cc itself: while it runs,
+                    // those compile for the target too.
+                    wrapped = true;
+                    edits.insert(command.start, "xx-clang --wrap && ");
+                    let last_end = commands
+                        .iter()
+                        .filter_map(|other| other.spans.last().map(|span| span.end))
+                        .max()
+                        .unwrap_or(end);
+                    edits.insert(last_end, " && xx-clang --unwrap");
+                    edits.changes.push(
+                        "plain gcc/cc/clang compile for the target while make runs (xx-clang --wrap)"
+                            .to_string(),
+                    );
+                }
             }
             Some("cmake") => {
                 edits.insert(program_span.end, " $(xx-clang --print-cmake-defines)");
@@ -375,38 +1151,128 @@ fn rewrite_run(source: &str, uses_c: bool, copies_cargo_output: bool) -> (String
                     .changes
                     .push("`cmake` configures for the target".to_string());
             }
-            Some("configure") if !command.args().iter().any(|arg| arg.starts_with("--host")) => {
-                edits.insert(end, " --host=$(xx-clang --print-target-triple)");
+            Some("meson") => {
+                edits.insert(
+                    command.start,
+                    "xx-clang --print-meson-cross-file >/tmp/xx-meson-cross.ini && ",
+                );
+                let after_setup = if command.args().first().is_some_and(|a| a == "setup") {
+                    command.spans[1].end
+                } else {
+                    program_span.end
+                };
+                edits.insert(after_setup, " --cross-file /tmp/xx-meson-cross.ini");
+                edits.changes.push(
+                    "`meson` configures for the target with xx-clang's cross file".to_string(),
+                );
+            }
+            Some("configure") => {
+                let script = crate::parse::shell_quote(&command.words[0]);
+                edits.insert(
+                    command.start,
+                    format!(
+                        "{{ grep -q 'Generated by GNU Autoconf' {script} || {{ echo 'xx lower: {script} (Dockerfile line {line}) is not a GNU autoconf script, so it cannot be told the target; build this stage on the target platform instead' >&2; exit 1; }}; }} && "
+                    ),
+                );
+                edits.insert(
+                    end,
+                    " --host=$(xx-clang --print-target-triple) CC=xx-clang CXX=xx-clang++",
+                );
                 edits
                     .changes
-                    .push("`configure` configures for the target".to_string());
+                    .push("`configure` configures for the target (--host, CC, CXX), after a check that it is GNU autoconf's".to_string());
             }
             _ => {}
         }
-        split_install(command, source, uses_c, &mut edits);
+        split_install(command, source, needs, &mut edits);
     }
     // cargo writes to target/<triple>/ with a target.
-    for folder in ["target/release/", "target/debug/"] {
-        let profile = &folder["target/".len()..];
-        for (at, _) in source.match_indices(folder) {
-            if cargo_build_end.is_some() || source[..at].contains("xx-cargo") {
+    let mut folders: Vec<String> = vec!["target/release/".to_string(), "target/debug/".to_string()];
+    for triple in &dropped_triples {
+        folders.push(format!("target/{triple}/release/"));
+        folders.push(format!("target/{triple}/debug/"));
+    }
+    let cargo_here = cargo_build.is_some() || source.contains("xx-cargo");
+    for folder in &folders {
+        // Where the executables are copied to, the old path stays right.
+        if cargo_build.is_some()
+            && cargo_folders
+                .iter()
+                .any(|copied| format!("{copied}/") == *folder)
+        {
+            continue;
+        }
+        let profile = folder
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("release");
+        for (at, _) in source.match_indices(folder.as_str()) {
+            let cargo_before = cargo_build.as_ref().is_some_and(|(end, _, _)| *end <= at)
+                || source[..at].contains("xx-cargo");
+            // `target/release/` inside a longer path such as
+            // `target/x86_64-unknown-linux-gnu/release/` is not this one.
+            let inside_longer = folder.matches('/').count() == 2
+                && source[..at].ends_with('/')
+                && !source[..at].ends_with(' ');
+            if cargo_here && cargo_before && !inside_longer {
                 edits.replace(
                     at..at + folder.len(),
-                    format!("target/$(xx-cargo --print-target-triple)/{profile}"),
+                    format!("target/$(xx-cargo --print-target-triple)/{profile}/"),
                 );
             }
         }
     }
-    if let (Some(end), true) = (cargo_build_end, copies_cargo_output) {
-        edits.insert(
-            end,
-            " && mkdir -p target/release && find \"target/$(xx-cargo --print-target-triple)/release\" -maxdepth 1 -type f -perm -u+x -exec cp {} target/release/ \\;",
+    if let Some((end, profile, static_build)) = &cargo_build {
+        let dir = format!(
+            "\"${{CARGO_TARGET_DIR:-target}}/$(xx-cargo --print-target-triple)/{profile}\""
         );
-        edits.changes.push(
-            "the target's executables copied to target/release/ for later COPY --from".to_string(),
+        let verify = if *static_build {
+            "xx-verify --static"
+        } else {
+            "xx-verify"
+        };
+        let mut tail = format!(
+            " && for f in {dir}/*; do if [ -f \"$f\" ] && [ -x \"$f\" ]; then {verify} \"$f\"; fi; done"
         );
+        edits
+            .changes
+            .push(format!("the target's executables checked with {verify}"));
+        for folder in cargo_folders {
+            tail.push_str(&format!(
+                " && mkdir -p {folder} && for f in {dir}/*; do if [ -f \"$f\" ] && [ -x \"$f\" ] && ! [ \"$f\" -ef {folder}/\"${{f##*/}}\" ]; then cp \"$f\" {folder}/; fi; done"
+            ));
+            edits.changes.push(format!(
+                "the target's executables copied to {folder}/ for a later COPY --from"
+            ));
+        }
+        edits.insert(*end, tail);
     }
     edits.apply(source)
+}
+
+/// The cargo profile folder of a build: `release` for `--release`,
+/// the named profile for `--profile`, `debug` otherwise.
+fn profile_of(command: &Command) -> String {
+    let args = command.args();
+    for (at, arg) in args.iter().enumerate() {
+        if arg == "--release" || arg == "-r" {
+            return "release".to_string();
+        }
+        let named = if arg == "--profile" {
+            args.get(at + 1).cloned()
+        } else {
+            arg.strip_prefix("--profile=").map(str::to_string)
+        };
+        if let Some(name) = named {
+            return match name.as_str() {
+                "dev" | "test" => "debug".to_string(),
+                "bench" => "release".to_string(),
+                other => other.to_string(),
+            };
+        }
+    }
+    "debug".to_string()
 }
 
 /// Where the script starts in an instruction's text: after the keyword,
@@ -489,7 +1355,8 @@ const OPTIONS_WITH_VALUE: &[&str] = &["-o", "-t", "-c", "--option", "--target-re
 /// Split `apt-get install`/`apk add`: `-dev` packages (and the C runtime)
 /// to the target with the xx tool; clang and lld added for the build
 /// machine when the stage builds C.
-fn split_install(command: &Command, source: &str, uses_c: bool, edits: &mut Edits) {
+fn split_install(command: &Command, source: &str, needs: Needs, edits: &mut Edits) {
+    let uses_c = needs.c;
     let Some(installer) = [APT_GET, APT, APK]
         .into_iter()
         .find(|installer| installer.program == command.program())
@@ -518,7 +1385,8 @@ fn split_install(command: &Command, source: &str, uses_c: bool, edits: &mut Edit
             continue;
         }
         let name = arg.split([':', '=']).next().unwrap_or(arg);
-        if name.ends_with("-dev") && !installer.c_packages.contains(&name) {
+        let target_package = name.ends_with("-dev") || name.ends_with("-static");
+        if target_package && !installer.c_packages.contains(&name) {
             target.push(arg.clone());
             moved.push(span);
         } else {
@@ -536,7 +1404,7 @@ fn split_install(command: &Command, source: &str, uses_c: bool, edits: &mut Edit
     let mut essentials = Vec::new();
     if wants_c {
         essentials.push("xx-c-essentials".to_string());
-        if all.iter().any(|arg| installer.cxx_packages.contains(arg)) {
+        if needs.cxx || all.iter().any(|arg| installer.cxx_packages.contains(arg)) {
             essentials.push("xx-cxx-essentials".to_string());
         }
     }
@@ -549,7 +1417,8 @@ fn split_install(command: &Command, source: &str, uses_c: bool, edits: &mut Edit
     let end = command.spans.last().map_or(0, |span| span.end);
     let mut tools = Vec::new();
     if wants_c {
-        for tool in ["clang", "lld"] {
+        let llvm: &[&str] = if needs.llvm { &["llvm"] } else { &[] };
+        for &tool in ["clang", "lld"].iter().chain(llvm) {
             if !native.contains(&tool) {
                 tools.push(tool);
             }
@@ -675,9 +1544,9 @@ mod tests {
              \n\
              FROM --platform=$BUILDPLATFORM golang:${GO} AS build\n\
              COPY --from=xx / /\n\
-             ARG TARGETPLATFORM\n\
              WORKDIR /src\n\
              COPY . .\n\
+             ARG TARGETPLATFORM\n\
              RUN CGO_ENABLED=0 xx-go build -o /out/app . && xx-verify /out/app\n\
              FROM scratch\n\
              COPY --from=build /out/app /app\n"
@@ -691,9 +1560,10 @@ mod tests {
             changes,
             [
                 (2, "added stage xx (xx-rs) for the xx tools"),
+                (2, "stage build runs on $BUILDPLATFORM, with the xx tools"),
                 (
-                    2,
-                    "stage build runs on $BUILDPLATFORM, with the xx tools and ARG TARGETPLATFORM"
+                    5,
+                    "ARG TARGETPLATFORM declared in stage build before its first target-dependent step"
                 ),
                 (5, "`go build` -> `xx-go`"),
                 (5, "/out/app checked with xx-verify"),
@@ -721,9 +1591,9 @@ mod tests {
              FROM --platform=$BUILDPLATFORM debian:bookworm AS build\n\
              COPY --from=xx / /\n\
              ARG TARGETPLATFORM\n\
-             RUN apt-get update && \\\n    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\\n        gcc libc6-dev make clang lld && DEBIAN_FRONTEND=noninteractive xx-apt-get install -y --no-install-recommends xx-c-essentials zlib1g-dev\n\
+             RUN apt-get update && \\\n    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\\n        gcc libc6-dev make clang lld llvm && DEBIAN_FRONTEND=noninteractive xx-apt-get install -y --no-install-recommends xx-c-essentials zlib1g-dev\n\
              COPY . .\n\
-             RUN make CC=xx-clang CXX=xx-clang++ && xx-clang -static -o /out/zhello zhello.c -lz && xx-verify --static /out/zhello\n\
+             RUN xx-clang --wrap && make CC=xx-clang CXX=xx-clang++ AR=\"$(xx-clang --print-target-triple)-ar\" RANLIB=\"$(xx-clang --print-target-triple)-ranlib\" && xx-clang -static -o /out/zhello zhello.c -lz && xx-clang --unwrap && xx-verify --static /out/zhello\n\
              FROM scratch\n\
              COPY --from=build /out/zhello /zhello\n"
         );
@@ -741,8 +1611,14 @@ mod tests {
              RUN apt-get update && apt-get install -y libssl3\n\
              COPY --from=build /target/release/app /app\n",
         );
+        // The executables are verified and copied where the later COPY
+        // takes them from, before strip (the target's) strips that copy.
         assert!(lowered.text.contains(
-            "RUN xx-cargo build --release && mkdir -p target/release && find \"target/$(xx-cargo --print-target-triple)/release\" -maxdepth 1 -type f -perm -u+x -exec cp {} target/release/ \\; && strip target/$(xx-cargo --print-target-triple)/release/app\n"
+            "RUN xx-cargo build --release && for f in \"${CARGO_TARGET_DIR:-target}/$(xx-cargo --print-target-triple)/release\"/*; do if [ -f \"$f\" ] && [ -x \"$f\" ]; then xx-verify \"$f\"; fi; done && mkdir -p target/release && for f in \"${CARGO_TARGET_DIR:-target}/$(xx-cargo --print-target-triple)/release\"/*; do if [ -f \"$f\" ] && [ -x \"$f\" ] && ! [ \"$f\" -ef target/release/\"${f##*/}\" ]; then cp \"$f\" target/release/; fi; done && \"$(xx-clang --print-target-triple)-strip\" target/release/app\n"
+        ), "{}", lowered.text);
+        // rust images have no clang: provisioned before the target is declared.
+        assert!(lowered.text.contains(
+            "COPY --from=xx / /\nRUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends clang lld llvm pkg-config\nCOPY . .\nARG TARGETPLATFORM\nRUN DEBIAN_FRONTEND=noninteractive xx-apt-get install -y --no-install-recommends xx-c-essentials\n"
         ), "{}", lowered.text);
         assert_eq!(lowered.notes.len(), 1);
         assert_eq!(lowered.notes[0].line, 4);
@@ -775,7 +1651,7 @@ mod tests {
              COPY --from=build /out /\n",
         );
         assert!(lowered.text.contains(
-            "RUN apk add --no-cache build-base cmake clang lld && xx-apk add --no-cache xx-c-essentials xx-cxx-essentials openssl-dev\n"
+            "RUN apk add --no-cache build-base cmake clang lld llvm && xx-apk add --no-cache xx-c-essentials xx-cxx-essentials openssl-dev\n"
         ), "{}", lowered.text);
         assert!(lowered
             .text
@@ -783,7 +1659,190 @@ mod tests {
         assert!(lowered.text.contains(
             "RUN cmake $(xx-clang --print-cmake-defines) -B out . && cmake --build out\n"
         ));
-        assert!(lowered.text.contains("RUN ./configure --prefix=/usr --host=$(xx-clang --print-target-triple) && make CC=xx-clang CXX=xx-clang++\n"));
+        assert!(lowered.text.contains("RUN { grep -q 'Generated by GNU Autoconf' ./configure || { echo 'xx lower: ./configure (Dockerfile line 5) is not a GNU autoconf script, so it cannot be told the target; build this stage on the target platform instead' >&2; exit 1; }; } && ./configure --prefix=/usr --host=$(xx-clang --print-target-triple) CC=xx-clang CXX=xx-clang++ && xx-clang --wrap && make CC=xx-clang"), "{}", lowered.text);
+    }
+
+    /// The note for a Dockerfile that must be left, or the lowered text.
+    fn left(text: &str) -> Option<(usize, String)> {
+        let lowered = lower_text(text);
+        if lowered.changes.is_empty() {
+            assert_eq!(lowered.text, text);
+            lowered
+                .notes
+                .iter()
+                .find(|note| note.text.contains("left on the target platform:"))
+                .map(|note| (note.line, note.text.clone()))
+        } else {
+            None
+        }
+    }
+
+    #[test]
+    fn build_machine_tools_stay_native() {
+        let lowered = lower_text(
+            "FROM golang:1.22 AS build\n\
+             RUN go install github.com/a-h/templ/cmd/templ@v0.2.543\n\
+             COPY . .\n\
+             RUN templ generate && CGO_ENABLED=0 go build -o /app .\n\
+             FROM scratch\nCOPY --from=build /app /app\n",
+        );
+        assert!(lowered
+            .text
+            .contains("RUN go install github.com/a-h/templ/cmd/templ@v0.2.543\n"));
+        assert!(lowered.text.contains(
+            "RUN templ generate && CGO_ENABLED=0 xx-go build -o /app . && xx-verify /app\n"
+        ));
+        // The host-only step comes before ARG TARGETPLATFORM (shared layer).
+        let arg = lowered.text.find("ARG TARGETPLATFORM").unwrap();
+        assert!(lowered.text.find("go install").unwrap() < arg);
+    }
+
+    #[test]
+    fn cgo_follows_the_images_default_and_gets_a_toolchain() {
+        let lowered = lower_text(
+            "FROM golang:1.22 AS build\nCOPY . .\nRUN go build -o /app .\nFROM debian:bookworm-slim\nCOPY --from=build /app /app\n",
+        );
+        assert!(
+            lowered.text.contains("clang lld pkg-config\n"),
+            "{}",
+            lowered.text
+        );
+        assert!(lowered
+            .text
+            .contains("xx-apt-get install -y --no-install-recommends xx-c-essentials\n"));
+        assert!(lowered.text.contains("RUN CGO_ENABLED=\"${CGO_ENABLED:-$(command -v gcc >/dev/null 2>&1 && echo 1 || echo 0)}\" xx-go build -o /app . && xx-verify /app\n"), "{}", lowered.text);
+        // golang:alpine has no gcc: with CGO_ENABLED=0 nothing is installed.
+        let alpine = lower_text(
+            "FROM golang:1.22-alpine AS build\nENV CGO_ENABLED=0\nRUN go build -o /app .\nFROM scratch\nCOPY --from=build /app /app\n",
+        );
+        assert!(!alpine.text.contains("clang"), "{}", alpine.text);
+        // An image of unknown family that needs a C toolchain is left.
+        let (line, why) = left("FROM myorg/builder AS build\nRUN gcc -o /a a.c\nFROM scratch\nCOPY --from=build /a /a\n").unwrap();
+        assert_eq!(line, 1);
+        assert!(why.contains("cannot tell how to install clang"), "{why}");
+    }
+
+    #[test]
+    fn hard_coded_targets_are_mapped_or_refused() {
+        let lowered = lower_text(
+            "FROM rust:1.80-alpine AS build\nRUN apk add musl-dev\nCOPY . .\n\
+             RUN cargo build --release --target x86_64-unknown-linux-musl\n\
+             FROM scratch\nCOPY --from=build /target/x86_64-unknown-linux-musl/release/app /app\n",
+        );
+        assert!(
+            lowered
+                .text
+                .contains("RUN xx-cargo build --release && for f in"),
+            "{}",
+            lowered.text
+        );
+        assert!(lowered.text.contains("xx-verify --static"));
+        assert!(lowered
+            .text
+            .contains("mkdir -p target/x86_64-unknown-linux-musl/release"));
+        assert!(!lowered.text.contains("--target x86_64"));
+        let (line, why) = left("FROM rust:1.80 AS build\nCOPY . .\nRUN cargo build --release --target x86_64-unknown-linux-musl\nFROM scratch\nCOPY --from=build /target/x86_64-unknown-linux-musl/release/app /app\n").unwrap();
+        assert_eq!(line, 3);
+        assert!(why.contains("musl targets only on Alpine"), "{why}");
+        for (text, wanted) in [
+            (
+                "RUN GOARCH=amd64 go build -o /a .",
+                "GOARCH=amd64 names a fixed target",
+            ),
+            ("RUN make CC=x86_64-linux-gnu-gcc", "names a fixed compiler"),
+            ("RUN gcc -march=x86-64 -o /a a.c", "-march=x86-64"),
+            ("ENV GOARCH=amd64\nRUN go build -o /a .", "ENV GOARCH=amd64"),
+            (
+                "RUN ./configure --host=x86_64-linux-gnu && make",
+                "--host=x86_64-linux-gnu",
+            ),
+        ] {
+            let file = format!(
+                "FROM golang:1.22 AS build\n{text}\nFROM scratch\nCOPY --from=build /a /a\n"
+            );
+            let (_, why) = left(&file).unwrap_or_else(|| panic!("{text}: lowered"));
+            assert!(why.contains(wanted), "{text}: {why}");
+        }
+    }
+
+    #[test]
+    fn running_what_was_built_and_unknown_scripts_are_left() {
+        for (run, wanted) in [
+            ("go test ./...", "`go test` runs the target's tests"),
+            ("make && make check", "`make check` runs what was built"),
+            (
+                "cargo build --release && cargo test",
+                "`cargo test` runs what it builds",
+            ),
+            (
+                "gcc -o /a a.c && /a --version",
+                "`/a --version` is not a command xx lower knows",
+            ),
+            ("./build.sh", "`./build.sh` is not a command"),
+            ("ldd /a", "`ldd` runs the program's dynamic loader"),
+            (
+                "curl -o x https://e/$(uname -m)/tool && make",
+                "reads the architecture",
+            ),
+            ("./Configure linux-x86_64 && make", "OpenSSL's configure"),
+            (
+                "wget https://e/tool-$TARGETARCH && make",
+                "reads $TARGETARCH",
+            ),
+        ] {
+            let file = format!("FROM gcc:12 AS build\nRUN gcc -o /a a.c\nRUN {run}\nFROM scratch\nCOPY --from=build /a /a\n");
+            let (line, why) = left(&file).unwrap_or_else(|| panic!("{run}: lowered"));
+            assert_eq!(line, 3, "{run}");
+            assert!(why.contains(wanted), "{run}: {why}");
+        }
+    }
+
+    #[test]
+    fn build_machine_files_copied_out_are_refused() {
+        let (line, why) = left(
+            "FROM golang:1.22 AS build\nRUN CGO_ENABLED=0 go build -o /out/app .\n\
+             FROM debian:bookworm-slim\nCOPY --from=build /usr/local/go /usr/local/go\nCOPY --from=build /out/app /app\n",
+        )
+        .unwrap();
+        assert_eq!(line, 4);
+        assert!(why.contains("copies /usr/local/go"), "{why}");
+        // What the stage built, even below /usr/local/bin, is the target's.
+        let lowered = lower_text(
+            "FROM golang:1.22 AS build\nRUN CGO_ENABLED=0 go build -o /usr/local/bin/app .\n\
+             FROM debian:bookworm-slim\nCOPY --from=build /usr/local/bin/app /app\n",
+        );
+        assert!(!lowered.changes.is_empty());
+    }
+
+    #[test]
+    fn meson_configure_and_binutils_use_the_targets_tools() {
+        let lowered = lower_text(
+            "FROM debian:bookworm AS build\nRUN apt-get update && apt-get install -y gcc meson ninja-build libz-dev\n\
+             RUN meson setup build && ninja -C build && strip build/app && pkg-config --libs zlib\n\
+             FROM scratch\nCOPY --from=build /build/app /app\n",
+        );
+        assert!(lowered.text.contains("RUN xx-clang --print-meson-cross-file >/tmp/xx-meson-cross.ini && meson setup --cross-file /tmp/xx-meson-cross.ini build && ninja -C build && \"$(xx-clang --print-target-triple)-strip\" build/app && \"$(xx-clang --print-target-triple)-pkg-config\" --libs zlib\n"), "{}", lowered.text);
+        assert!(
+            lowered
+                .text
+                .contains("xx-apt-get install -y xx-c-essentials xx-cxx-essentials libz-dev"),
+            "{}",
+            lowered.text
+        );
+    }
+
+    #[test]
+    fn exec_form_runs_are_lowered_in_shell_form() {
+        let lowered = lower_text(
+            "FROM golang:1.20.3-bullseye\nCOPY . ./cipin\nRUN [\"go\",\"build\",\"-o\",\"/testbuild\",\"-C\",\"./cipin\"]\nFROM ubuntu:22.10\nCOPY --from=0 /testbuild .\n",
+        );
+        assert!(
+            lowered
+                .text
+                .contains("xx-go build -o /testbuild -C ./cipin && xx-verify /testbuild\n"),
+            "{}",
+            lowered.text
+        );
     }
 
     #[test]

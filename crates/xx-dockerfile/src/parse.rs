@@ -24,6 +24,9 @@ pub struct Instruction {
     /// Rule codes named by `# xx-lint ignore=CODE[,CODE]` comments right
     /// above the instruction.
     pub ignored: Vec<String>,
+    /// The words of an exec-form (JSON array) instruction,
+    /// `RUN ["go", "build"]`.
+    pub exec: Option<Vec<String>>,
 }
 
 impl Instruction {
@@ -38,6 +41,13 @@ impl Instruction {
     /// The shell text the instruction runs: its arguments and, for
     /// here-documents, their bodies.
     pub fn script(&self) -> String {
+        if let Some(words) = &self.exec {
+            return words
+                .iter()
+                .map(|word| shell_quote(word))
+                .collect::<Vec<_>>()
+                .join(" ");
+        }
         let mut script = self.args.clone();
         for body in &self.heredocs {
             script.push('\n');
@@ -45,6 +55,53 @@ impl Instruction {
         }
         script
     }
+}
+
+/// Quote `word` for a POSIX shell when it needs it.
+pub fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// The instructions BuildKit's Dockerfile frontend knows; any other
+/// keyword is an error there, so it is one here.
+pub const KEYWORDS: &[&str] = &[
+    "ADD",
+    "ARG",
+    "CMD",
+    "COPY",
+    "ENTRYPOINT",
+    "ENV",
+    "EXPOSE",
+    "FROM",
+    "HEALTHCHECK",
+    "LABEL",
+    "MAINTAINER",
+    "ONBUILD",
+    "RUN",
+    "SHELL",
+    "STOPSIGNAL",
+    "USER",
+    "VOLUME",
+    "WORKDIR",
+];
+
+/// Parser directives at the top of a Dockerfile (`# escape=`,
+/// `# check=skip=...`, `# syntax=`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Directives {
+    /// The line-continuation character (`\` unless `# escape=`` ` ``).
+    pub escape: char,
+    /// Rules named by `# check=skip=A,B` (BuildKit's build checks
+    /// directive), as written; `all` skips every rule.
+    pub check_skip: Vec<String>,
 }
 
 /// Instructions whose leading `--flags` are flags, not arguments.
@@ -58,8 +115,9 @@ const IGNORE_PRAGMA: &str = "xx-lint ignore=";
 
 /// Read `text` into its instructions.
 pub fn parse(text: &str) -> Result<Vec<Instruction>, ParseError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines: Vec<&str> = text.lines().collect();
-    let escape = escape_directive(&lines)?;
+    let escape = directives(text)?.escape;
     let mut instructions = Vec::new();
     let mut ignored: Vec<String> = Vec::new();
     let mut index = 0;
@@ -113,7 +171,7 @@ pub fn parse(text: &str) -> Result<Vec<Instruction>, ParseError> {
             }
         }
         let mut instruction = split_instruction(start + 1, &joined)?;
-        if HEREDOC_KEYWORDS.contains(&instruction.keyword.as_str()) {
+        if HEREDOC_KEYWORDS.contains(&instruction.keyword.as_str()) && instruction.exec.is_none() {
             for (word, strip_tabs) in heredoc_markers(&instruction.args) {
                 let mut body = Vec::new();
                 loop {
@@ -144,10 +202,16 @@ pub fn parse(text: &str) -> Result<Vec<Instruction>, ParseError> {
     Ok(instructions)
 }
 
-/// The escape character set by a `# escape=` parser directive at the top
-/// of the file (`\` by default).
-fn escape_directive(lines: &[&str]) -> Result<char, ParseError> {
-    for (number, line) in lines.iter().enumerate() {
+/// The parser directives of `text`: comments of the form `# name=value`
+/// before anything else (BuildKit stops reading them at the first other
+/// line). A UTF-8 byte-order mark is skipped.
+pub fn directives(text: &str) -> Result<Directives, ParseError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut found = Directives {
+        escape: '\\',
+        check_skip: Vec::new(),
+    };
+    for (number, line) in text.lines().enumerate() {
         let Some(comment) = line.trim().strip_prefix('#') else {
             break;
         };
@@ -159,17 +223,31 @@ fn escape_directive(lines: &[&str]) -> Result<char, ParseError> {
             break;
         }
         if name.eq_ignore_ascii_case("escape") {
-            return match value.trim() {
-                "\\" => Ok('\\'),
-                "`" => Ok('`'),
-                other => Err(ParseError::BadEscape {
-                    line: number + 1,
-                    value: other.to_string(),
-                }),
+            found.escape = match value.trim() {
+                "\\" => '\\',
+                "`" => '`',
+                other => {
+                    return Err(ParseError::BadEscape {
+                        line: number + 1,
+                        value: other.to_string(),
+                    })
+                }
             };
+        } else if name.eq_ignore_ascii_case("check") {
+            // `skip=A,B;error=true`
+            for part in value.split(';') {
+                if let Some(skip) = part.trim().strip_prefix("skip=") {
+                    found.check_skip.extend(
+                        skip.split(',')
+                            .map(str::trim)
+                            .filter(|rule| !rule.is_empty())
+                            .map(str::to_string),
+                    );
+                }
+            }
         }
     }
-    Ok('\\')
+    Ok(found)
 }
 
 /// Split `KEYWORD [--flag=value...] args`.
@@ -183,6 +261,16 @@ fn split_instruction(line: usize, text: &str) -> Result<Instruction, ParseError>
         });
     }
     let keyword = keyword.to_ascii_uppercase();
+    if !KEYWORDS.contains(&keyword.as_str()) {
+        return Err(ParseError::UnknownInstruction {
+            line,
+            keyword: text
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        });
+    }
     let mut flags = Vec::new();
     if FLAGGED.contains(&keyword.as_str()) {
         loop {
@@ -196,15 +284,66 @@ fn split_instruction(line: usize, text: &str) -> Result<Instruction, ParseError>
             rest = &flag[end..];
         }
     }
+    let args = rest.trim().to_string();
+    let exec = if matches!(keyword.as_str(), "RUN" | "CMD" | "ENTRYPOINT") {
+        json_words(&args)
+    } else {
+        None
+    };
     Ok(Instruction {
         line,
         end_line: line,
         keyword,
         flags,
-        args: rest.trim().to_string(),
+        args,
         heredocs: Vec::new(),
         ignored: Vec::new(),
+        exec,
     })
+}
+
+/// The words of a JSON array of strings (`["sh", "-c", "make"]`), as
+/// BuildKit reads the exec form; `None` when `args` is not one (then it is
+/// the shell form).
+fn json_words(args: &str) -> Option<Vec<String>> {
+    let inner = args.trim().strip_prefix('[')?.strip_suffix(']')?;
+    let mut words = Vec::new();
+    let mut chars = inner.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        match chars.next() {
+            None if words.is_empty() => return Some(words),
+            Some('"') => {}
+            _ => return None,
+        }
+        let mut word = String::new();
+        loop {
+            match chars.next()? {
+                '"' => break,
+                '\\' => match chars.next()? {
+                    'n' => word.push('\n'),
+                    't' => word.push('\t'),
+                    'u' => {
+                        let hex: String = chars.by_ref().take(4).collect();
+                        word.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                    }
+                    other => word.push(other),
+                },
+                c => word.push(c),
+            }
+        }
+        words.push(word);
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        match chars.next() {
+            Some(',') => continue,
+            None => return Some(words),
+            _ => return None,
+        }
+    }
 }
 
 /// Here-document markers in an instruction's arguments: `<<WORD`,
@@ -297,6 +436,36 @@ mod tests {
         let parsed = parse("# xx-lint ignore=XX002, XX003\nRUN cargo build\nRUN make\n").unwrap();
         assert_eq!(parsed[0].ignored, vec!["XX002", "XX003"]);
         assert!(parsed[1].ignored.is_empty());
+    }
+
+    #[test]
+    fn bom_crlf_and_unknown_instructions() {
+        let parsed = parse("\u{feff}FROM debian\r\nRUN a && \\\r\n  b\r\n").unwrap();
+        assert_eq!(parsed[0].keyword, "FROM");
+        assert_eq!(parsed[1].args, "a &&    b");
+        let err = parse("FROM debian\nRUNN make\n").unwrap_err();
+        assert_eq!(err.to_string(), "line 2: unknown instruction RUNN");
+        let onbuild = parse("FROM debian\nONBUILD RUN make\n").unwrap();
+        assert_eq!(onbuild[1].keyword, "ONBUILD");
+    }
+
+    #[test]
+    fn exec_form_is_read_as_words() {
+        let parsed =
+            parse("FROM x\nRUN [\"go\", \"build\", \"-o\", \"/a b\"]\nRUN [not json\n").unwrap();
+        assert_eq!(
+            parsed[1].exec.as_deref(),
+            Some(&["go".to_string(), "build".into(), "-o".into(), "/a b".into()][..])
+        );
+        assert_eq!(parsed[1].script(), "go build -o '/a b'");
+        assert_eq!(parsed[2].exec, None);
+    }
+
+    #[test]
+    fn check_directive_names_rules_to_skip() {
+        let found = directives("# syntax=docker/dockerfile:1\n# check=skip=XX001,JSONArgsRecommended;error=true\nFROM x\n# check=skip=XX002\n").unwrap();
+        assert_eq!(found.check_skip, ["XX001", "JSONArgsRecommended"]);
+        assert_eq!(found.escape, '\\');
     }
 
     #[test]

@@ -14,6 +14,9 @@ pub struct Command {
     /// Where each of [`Command::words`] is in the script: byte ranges,
     /// quotes included.
     pub spans: Vec<std::ops::Range<usize>>,
+    /// Where the command starts in the script (its first assignment or
+    /// word).
+    pub start: usize,
 }
 
 impl Command {
@@ -43,6 +46,80 @@ impl Command {
 /// Programs that run the command after them.
 const WRAPPERS: &[&str] = &["env", "sudo", "exec", "time", "nice", "nohup", "command"];
 
+/// Shell reserved words that come before a command (`if make; then
+/// make install; fi`).
+const LEADING_KEYWORDS: &[&str] = &[
+    "if", "then", "else", "elif", "do", "while", "until", "!", "{",
+];
+
+/// The scripts of the command substitutions in `word`: `$(...)` and
+/// backquotes, outermost first.
+pub fn substitutions(word: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = word;
+    loop {
+        let dollar = rest.find("$(");
+        let tick = rest.find('`');
+        match (dollar, tick) {
+            (Some(at), tick) if tick.is_none_or(|tick| at < tick) => {
+                let inner = &rest[at + 2..];
+                let mut depth = 1;
+                let mut end = inner.len();
+                for (offset, c) in inner.char_indices() {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                end = offset;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                found.push(inner[..end].to_string());
+                rest = &inner[(end + 1).min(inner.len())..];
+            }
+            (_, Some(at)) => {
+                let inner = &rest[at + 1..];
+                let end = inner.find('`').unwrap_or(inner.len());
+                found.push(inner[..end].to_string());
+                rest = &inner[(end + 1).min(inner.len())..];
+            }
+            _ => return found,
+        }
+    }
+}
+
+/// The simple commands of `script` and, recursively, of the command
+/// substitutions in their words and of `sh -c SCRIPT`.
+pub fn all_commands(script: &str) -> Vec<Command> {
+    let mut out = Vec::new();
+    for command in commands(script) {
+        let mut nested = Vec::new();
+        for word in command.words.iter().chain(&command.assignments) {
+            for inner in substitutions(word) {
+                nested.extend(all_commands(&inner));
+            }
+        }
+        if matches!(command.program(), "sh" | "bash" | "ash" | "dash") {
+            if let Some(at) = command
+                .args()
+                .iter()
+                .position(|arg| arg == "-c" || arg == "-ec" || arg == "-exc")
+            {
+                if let Some(inner) = command.args().get(at + 1) {
+                    nested.extend(all_commands(inner));
+                }
+            }
+        }
+        out.push(command);
+        out.extend(nested);
+    }
+    out
+}
+
 /// The simple commands of `script`, in order.
 pub fn commands(script: &str) -> Vec<Command> {
     let mut commands = Vec::new();
@@ -63,9 +140,18 @@ fn command_from(words: Vec<Word>) -> Option<Command> {
     let mut command = Command::default();
     let mut words = words.into_iter().peekable();
     loop {
-        let word = words.next()?;
+        let Some(word) = words.next() else {
+            // `A=$(cmd)` alone: kept for the substitutions in it.
+            return (!command.assignments.is_empty()).then_some(command);
+        };
+        if command.assignments.is_empty() && command.words.is_empty() {
+            command.start = word.span.start;
+        }
         if is_assignment(&word.text) {
             command.assignments.push(word.text);
+            continue;
+        }
+        if command.assignments.is_empty() && LEADING_KEYWORDS.contains(&word.text.as_str()) {
             continue;
         }
         if WRAPPERS.contains(&word.text.as_str()) {
@@ -242,6 +328,24 @@ mod tests {
         assert_eq!(parsed[0].words, ["go", "build", "."]);
         assert_eq!(parsed[1].program(), "make");
         assert!(parsed[1].assigns("CC"));
+    }
+
+    #[test]
+    fn keywords_substitutions_and_sh_c() {
+        assert_eq!(
+            programs("if [ -f x ]; then make; else ! cmake .; fi"),
+            ["[", "make", "cmake", "fi"]
+        );
+        assert_eq!(
+            substitutions("a$(xx-info march)-`uname -m`$(echo $(id))"),
+            ["xx-info march", "uname -m", "echo $(id)"]
+        );
+        let all: Vec<String> =
+            all_commands("cp a \"$(xx-cargo --print-target-triple)\" && sh -c 'go build .'")
+                .iter()
+                .map(|command| command.program().to_string())
+                .collect();
+        assert_eq!(all, ["cp", "xx-cargo", "sh", "go"]);
     }
 
     #[test]

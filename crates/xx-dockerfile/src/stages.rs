@@ -53,7 +53,9 @@ pub struct Stage {
     pub index: usize,
     /// `AS <name>`, lower-cased, if given.
     pub name: Option<String>,
-    /// The image (or stage) it starts from, as written.
+    /// The image (or stage) it starts from, with the global `ARG`s'
+    /// defaults (and `TARGETOS`/`BUILDOS` = `linux`) put in, as BuildKit
+    /// does to find the stage or image.
     pub base: String,
     /// Where its `RUN` steps execute (before following `base` to a stage).
     pub platform: StagePlatform,
@@ -87,6 +89,8 @@ pub struct Dockerfile {
     pub global_args: Vec<Instruction>,
     /// The stages in order.
     pub stages: Vec<Stage>,
+    /// Rules named by a `# check=skip=` parser directive.
+    pub check_skip: Vec<String>,
 }
 
 impl Dockerfile {
@@ -94,10 +98,26 @@ impl Dockerfile {
     pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
         let mut global_args = Vec::new();
         let mut stages: Vec<Stage> = Vec::new();
+        let mut defaults: Vec<(String, String)> = vec![
+            ("TARGETOS".to_string(), "linux".to_string()),
+            ("BUILDOS".to_string(), "linux".to_string()),
+        ];
         for instruction in parse::parse(text)? {
             if instruction.keyword == "FROM" {
-                stages.push(stage_from(stages.len(), instruction)?);
+                let mut stage = stage_from(stages.len(), instruction)?;
+                stage.base = expand(&stage.base, &defaults);
+                stages.push(stage);
                 continue;
+            }
+            if stages.is_empty() && instruction.keyword == "ARG" {
+                for word in instruction.args.split_whitespace() {
+                    if let Some((name, value)) = word.split_once('=') {
+                        let value = value.trim_matches(['"', '\'']);
+                        let value = expand(value, &defaults);
+                        defaults.retain(|(known, _)| known != name);
+                        defaults.push((name.to_string(), value));
+                    }
+                }
             }
             match stages.last_mut() {
                 Some(stage) => stage.instructions.push(instruction),
@@ -116,6 +136,7 @@ impl Dockerfile {
         Ok(Dockerfile {
             global_args,
             stages,
+            check_skip: parse::directives(text)?.check_skip,
         })
     }
 
@@ -139,6 +160,31 @@ impl Dockerfile {
     /// The stage a stage is based on, when its `FROM` names a stage.
     pub fn parent(&self, stage: &Stage) -> Option<&Stage> {
         self.stage_named(&stage.base, stage.index)
+    }
+
+    /// The stages that copy from or mount `stage`, or are based on it.
+    pub fn users<'a>(&'a self, stage: &'a Stage) -> impl Iterator<Item = &'a Stage> + 'a {
+        self.stages[stage.index + 1..].iter().filter(move |later| {
+            self.parent(later)
+                .is_some_and(|parent| parent.index == stage.index)
+                || later.instructions.iter().any(|instruction| {
+                    instruction
+                        .flag("from")
+                        .map(str::to_string)
+                        .into_iter()
+                        .chain(
+                            instruction
+                                .flags
+                                .iter()
+                                .filter(|(flag, _)| flag == "mount")
+                                .filter_map(|(_, value)| mount_source(value)),
+                        )
+                        .any(|reference| {
+                            self.stage_named(&reference, later.index)
+                                .is_some_and(|used| used.index == stage.index)
+                        })
+                })
+        })
     }
 
     /// The stages `stage` is based on, nearest first (`FROM <stage>`
@@ -196,6 +242,50 @@ impl Dockerfile {
         }
         Some(needed.into_iter().collect())
     }
+}
+
+/// `text` with `$NAME`, `${NAME}` and `${NAME:-default}` replaced by the
+/// values in `defaults`; a name without a value stays as written.
+pub fn expand(text: &str, defaults: &[(String, String)]) -> String {
+    let lookup = |name: &str| {
+        defaults
+            .iter()
+            .find(|(known, _)| known == name)
+            .map(|(_, value)| value.clone())
+    };
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        if let Some(braced) = after.strip_prefix('{') {
+            let Some(end) = braced.find('}') else {
+                out.push_str(&rest[at..]);
+                return out;
+            };
+            let inner = &braced[..end];
+            let (name, fallback) = match inner.split_once(":-") {
+                Some((name, fallback)) => (name, Some(fallback)),
+                None => (inner, None),
+            };
+            match lookup(name).or(fallback.map(str::to_string)) {
+                Some(value) => out.push_str(&value),
+                None => out.push_str(&rest[at..at + 2 + end + 1]),
+            }
+            rest = &braced[end + 1..];
+        } else {
+            let len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            match lookup(&after[..len]).filter(|_| len > 0) {
+                Some(value) => out.push_str(&value),
+                None => out.push_str(&rest[at..at + 1 + len]),
+            }
+            rest = &after[len..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The `from=` of a `--mount` value, if any.
@@ -270,6 +360,21 @@ mod tests {
         assert_eq!(file.needed(None), Some(vec![0, 1, 5]));
         assert_eq!(file.needed(Some("TEST")), Some(vec![0, 1, 2]));
         assert_eq!(file.needed(Some("nope")), None);
+    }
+
+    #[test]
+    fn stage_names_built_from_args_resolve() {
+        let file = Dockerfile::parse(
+            "ARG VARIANT=alpine\nARG IMG=golang:1.22\n\
+             FROM ${IMG} AS dev-alpine\nFROM dev-${VARIANT} AS build\n\
+             FROM scratch AS bin-linux\nFROM bin-$TARGETOS\nFROM ${NOPE:-debian}\nFROM $UNSET\n",
+        )
+        .unwrap();
+        assert_eq!(file.stages[0].base, "golang:1.22");
+        assert_eq!(file.parent(&file.stages[1]).map(|s| s.index), Some(0));
+        assert_eq!(file.parent(&file.stages[3]).map(|s| s.index), Some(2));
+        assert_eq!(file.stages[4].base, "debian");
+        assert_eq!(file.stages[5].base, "$UNSET");
     }
 
     #[test]

@@ -10,9 +10,23 @@ use xx_dockerfile::{Dockerfile, Finding, Severity};
 
 use crate::exit::Outcome;
 
-/// Exit status when the Dockerfile could not be linted at all (findings
-/// exit 1, as other linters do).
+/// Exit status when the Dockerfile could not be linted at all (errors
+/// exit 1, as other linters do; warnings exit 0 unless `--strict`).
 const CANNOT_LINT: u8 = 2;
+
+/// Where the rule pages are, in the xx-rs source tree.
+const DOCS_BASE: &str = "docs/lint/";
+
+/// Output formats of `xx lint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// `file:line: CODE severity: message`, a hint below.
+    Text,
+    /// `{"file", "findings": [...]}`.
+    Json,
+    /// SARIF 2.1.0, for code-scanning annotations.
+    Sarif,
+}
 
 /// Options of `xx lint`.
 #[derive(Debug, clap::Args)]
@@ -23,22 +37,33 @@ pub struct Args {
     /// Lint the stages a build of this stage needs (default: the last).
     #[arg(long)]
     pub target: Option<String>,
-    /// Leave out findings of this rule (repeatable), e.g. `--ignore XX001`.
-    #[arg(long, value_name = "CODE")]
+    /// Leave out findings of this rule (repeatable), by code or name,
+    /// e.g. `--ignore XX001` or `--ignore EmulatedRunStage`.
+    #[arg(long, value_name = "RULE")]
     pub ignore: Vec<String>,
-    /// Print the findings as JSON.
+    /// Print the findings as JSON (same as `--format json`).
     #[arg(long)]
     pub json: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Exit 1 for warnings too (errors always do).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Lint `args.dockerfile`, printing the findings to `out`.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<Outcome> {
+    let mut ignored = Vec::new();
     for code in &args.ignore {
-        if !xx_dockerfile::RULES.iter().any(|rule| rule.code == code) {
-            return Ok(cannot_lint(format!(
-                "--ignore {code}: no such rule (rules: {})",
-                rule_codes()
-            )));
+        match xx_dockerfile::lint::rule(code) {
+            Some(rule) => ignored.push(rule.code),
+            None => {
+                return Ok(cannot_lint(format!(
+                    "--ignore {code}: no such rule (rules: {})",
+                    rule_codes()
+                )))
+            }
         }
     }
     let name = args.dockerfile.display().to_string();
@@ -56,20 +81,86 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<Outcome> {
             "{name}: --target {target}: no such stage"
         )));
     };
-    findings.retain(|finding| !args.ignore.iter().any(|code| code == finding.code));
-    if args.json {
-        let report = serde_json::json!({ "file": name, "findings": findings });
-        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
-    } else {
-        for finding in &findings {
-            write!(out, "{}", format_finding(&name, finding))?;
+    findings.retain(|finding| !ignored.contains(&finding.code));
+    let format = if args.json { Format::Json } else { args.format };
+    match format {
+        Format::Json => {
+            let report = serde_json::json!({ "file": name, "findings": findings });
+            writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+        }
+        Format::Sarif => {
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&sarif(&name, &findings))?
+            )?;
+        }
+        Format::Text => {
+            for finding in &findings {
+                write!(out, "{}", format_finding(&name, finding))?;
+            }
         }
     }
-    Ok(if findings.is_empty() {
-        Outcome::Success
-    } else {
+    let failing = findings
+        .iter()
+        .any(|finding| finding.severity == Severity::Error || args.strict);
+    Ok(if failing {
         Outcome::Exit(1)
+    } else {
+        Outcome::Success
     })
+}
+
+/// A SARIF 2.1.0 log of `findings` in `file`: one run, the rules with
+/// their docs pages, one result per finding with its line.
+pub(crate) fn sarif(file: &str, findings: &[Finding]) -> serde_json::Value {
+    let rules: Vec<serde_json::Value> = xx_dockerfile::RULES
+        .iter()
+        .map(|rule| {
+            serde_json::json!({
+                "id": rule.code,
+                "name": rule.name,
+                "shortDescription": { "text": rule.summary },
+                "helpUri": format!("{DOCS_BASE}{}.md", rule.code),
+                "defaultConfiguration": { "level": level(rule.severity) },
+            })
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = findings
+        .iter()
+        .map(|finding| {
+            serde_json::json!({
+                "ruleId": finding.code,
+                "level": level(finding.severity),
+                "message": { "text": format!("{} ({})", finding.message, finding.hint) },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": file },
+                        "region": { "startLine": finding.line },
+                    }
+                }],
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "xx lint",
+                "informationUri": format!("{DOCS_BASE}README.md"),
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    })
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Warning => "warning",
+        Severity::Error => "error",
+    }
 }
 
 /// The text of `path`, or of standard input for `-`.
@@ -89,8 +180,8 @@ fn format_finding(name: &str, finding: &Finding) -> String {
         Severity::Error => "error",
     };
     format!(
-        "{name}:{}: {} {severity}: {}\n  hint: {}\n",
-        finding.line, finding.code, finding.message, finding.hint
+        "{name}:{}: {} {severity}: {}\n  hint: {}\n  see: {DOCS_BASE}{}.md ({})\n",
+        finding.line, finding.code, finding.message, finding.hint, finding.code, finding.name
     )
 }
 
@@ -117,7 +208,21 @@ mod tests {
         let findings = xx_dockerfile::lint(&file, None).unwrap();
         assert_eq!(
             format_finding("Dockerfile", &findings[0]),
-            "Dockerfile:1: XX001 warning: stage #0 runs on the target platform: RUN at line 2 executes under emulation when building for another architecture\n  hint: nothing in it compiles: if it only installs what the final image needs, emulation is the price of installing for the target\n"
+            "Dockerfile:1: XX001 warning: stage #0 runs on the target platform: RUN at line 2 executes under emulation when building for another architecture\n  hint: it compiles: run it natively with FROM --platform=$BUILDPLATFORM, COPY --from=xx / /, ARG TARGETPLATFORM, and cross-compile with xx-clang (`xx lower` rewrites it so)\n  see: docs/lint/XX001.md (EmulatedRunStage)\n"
+        );
+        let log = sarif("Dockerfile", &findings);
+        assert_eq!(log["version"], "2.1.0");
+        assert_eq!(log["runs"][0]["results"][0]["ruleId"], "XX001");
+        assert_eq!(log["runs"][0]["results"][0]["level"], "warning");
+        assert_eq!(
+            log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+            1
+        );
+        assert_eq!(
+            log["runs"][0]["tool"]["driver"]["rules"]
+                .as_array()
+                .map(Vec::len),
+            Some(5)
         );
     }
 }

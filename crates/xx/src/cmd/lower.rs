@@ -61,6 +61,17 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<Outcome> {
     };
     match &args.output {
         Some(path) => {
+            let parent = path
+                .parent()
+                .filter(|dir| !dir.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            if !parent.is_dir() {
+                return Ok(cannot_lower(format!(
+                    "-o {}: directory {} does not exist",
+                    path.display(),
+                    parent.display()
+                )));
+            }
             if let Err(err) = xx_files::write_atomic(path, &lowered.text, OUTPUT_MODE) {
                 return Ok(cannot_lower(err.to_string()));
             }
