@@ -462,6 +462,9 @@ pub fn image_family(image: &str) -> Option<&'static str> {
         "perl",
         "haskell",
         "swift",
+        // cargo-chef's images are built on rust's (Alpine only with an
+        // alpine tag).
+        "cargo-chef",
     ];
     if DEBIAN.contains(&short) {
         return Some("debian");

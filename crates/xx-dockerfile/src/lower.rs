@@ -315,12 +315,24 @@ fn raw(lines: &[&str], instruction: &Instruction) -> String {
     lines[instruction.line - 1..instruction.end_line].join("\n")
 }
 
-/// Whether a stage's `RUN` steps compile something.
+/// Whether a stage's `RUN` steps compile something (for the target, or
+/// to WebAssembly, which is the same on every platform).
 fn stage_compiles(stage: &Stage) -> bool {
     stage
         .runs()
         .flat_map(|run| shell::commands(&run.script()))
-        .any(|command| compiler_of(&command).is_some() || build_system(&command).is_some())
+        .any(|command| {
+            compiler_of(&command).is_some()
+                || build_system(&command).is_some()
+                || builds_wasm(&command)
+        })
+}
+
+/// `trunk build`, `wasm-pack build`: WebAssembly frontends, whose output
+/// does not depend on the machine that builds them.
+fn builds_wasm(command: &Command) -> bool {
+    matches!(command.program(), "trunk" | "wasm-pack")
+        && command.args().first().is_some_and(|arg| arg == "build")
 }
 
 /// Why a chain of stages stays on the target platform.
@@ -495,6 +507,8 @@ struct Needs {
     cxx: bool,
     /// LLVM's binutils (`<triple>-ar`, `-strip`).
     llvm: bool,
+    /// qemu-user, for xx-cargo to run the target's tests and programs.
+    qemu: bool,
 }
 
 impl Needs {
@@ -529,11 +543,25 @@ impl Needs {
                     {
                         needs.c = true;
                     }
+                    if runs_target_programs(&command) {
+                        needs.c = true;
+                        needs.qemu = true;
+                    }
                 }
             }
         }
         needs
     }
+}
+
+/// `cargo test`/`run`/`bench`: lowered to xx-cargo, which runs what it
+/// builds under qemu-user.
+fn runs_target_programs(command: &Command) -> bool {
+    command.program() == "cargo"
+        && command
+            .args()
+            .first()
+            .is_some_and(|arg| matches!(arg.as_str(), "test" | "run" | "bench"))
 }
 
 /// Whether cgo is certainly off for `go build`: `CGO_ENABLED=0` on the
@@ -585,6 +613,9 @@ fn provision(family: Option<&str>, needs: &Needs) -> Option<(String, String)> {
     let mut host = vec!["clang", "lld"];
     if needs.llvm {
         host.push("llvm");
+    }
+    if needs.qemu {
+        host.push("qemu-user");
     }
     let mut target = vec!["xx-c-essentials"];
     if needs.cxx {
@@ -905,7 +936,9 @@ fn classify(command: &Command, family: Option<&str>, tools: &[String]) -> Result
             }
         }
         ("cargo", "fetch" | "check" | "clippy" | "fmt" | "doc" | "metadata" | "vendor" | "update" | "tree" | "generate-lockfile" | "binstall" | "version" | "--version" | "-V" | "leptos" | "sqlx") => Ok(()),
-        ("cargo", "test" | "bench" | "run" | "nextest") => Err(format!("`cargo {first}` runs what it builds; after lowering that is a target program on the build machine")),
+        ("cargo", "test" | "bench" | "run") if family == Some("debian") => Ok(()),
+        ("cargo", "test" | "bench" | "run") => Err(format!("`cargo {first}` runs what it builds: xx-cargo runs it under qemu-user, which xx lower installs only on Debian-based stages, and this one is not")),
+        ("cargo", "nextest") => Err("`cargo nextest` runs what it builds; after lowering that is a target program on the build machine".to_string()),
         ("gcc" | "cc" | "clang" | "g++" | "c++" | "clang++", _) => {
             if args.iter().any(|arg| arg == "-target" || arg == "--target" || arg.starts_with("--target=")) {
                 return Err(format!("`{shown}` names its own target"));
@@ -1099,6 +1132,25 @@ fn rewrite_run(
                     .changes
                     .push(format!("{output} checked with xx-verify"));
             }
+            continue;
+        }
+        let cooks = command.program() == "cargo"
+            && command.args().first().is_some_and(|a| a == "chef")
+            && command.args().get(1).is_some_and(|a| a == "cook");
+        if runs_target_programs(command) || cooks {
+            let what = if cooks {
+                "cargo chef cook".to_string()
+            } else {
+                format!("cargo {}", command.args()[0])
+            };
+            edits.replace(program_span.clone(), "xx-cargo");
+            edits.changes.push(if cooks {
+                format!(
+                    "`{what}` -> `xx-cargo chef cook`: the dependencies are cooked for the target"
+                )
+            } else {
+                format!("`{what}` -> `xx-cargo`: it runs what it builds under qemu-user")
+            });
             continue;
         }
         match command.program() {
@@ -1409,16 +1461,28 @@ fn split_install(command: &Command, source: &str, needs: Needs, edits: &mut Edit
         }
     }
     target.splice(0..0, essentials);
-    // Remove the moved packages (with the blank before each).
+    // Remove the moved packages (with the blank before each); a package
+    // alone on a continuation line goes with its line.
     for span in &moved {
-        let start = source[..span.start].trim_end_matches([' ', '\t']).len();
-        edits.replace(start..span.end, "");
+        let before = source[..span.start].trim_end_matches([' ', '\t']);
+        let after = source[span.end..].trim_start_matches([' ', '\t']);
+        if before.ends_with('\n') && after.starts_with("\\\n") {
+            let line_end = source.len() - after.len() + 2;
+            edits.replace(before.len()..line_end, "");
+        } else {
+            edits.replace(before.len()..span.end, "");
+        }
     }
     let end = command.spans.last().map_or(0, |span| span.end);
     let mut tools = Vec::new();
     if wants_c {
         let llvm: &[&str] = if needs.llvm { &["llvm"] } else { &[] };
-        for &tool in ["clang", "lld"].iter().chain(llvm) {
+        let qemu: &[&str] = if needs.qemu && installer.xx_tool == "xx-apt-get" {
+            &["qemu-user"]
+        } else {
+            &[]
+        };
+        for &tool in ["clang", "lld"].iter().chain(llvm).chain(qemu) {
             if !native.contains(&tool) {
                 tools.push(tool);
             }
@@ -1771,8 +1835,8 @@ mod tests {
             ("go test ./...", "`go test` runs the target's tests"),
             ("make && make check", "`make check` runs what was built"),
             (
-                "cargo build --release && cargo test",
-                "`cargo test` runs what it builds",
+                "cargo build --release && cargo nextest run",
+                "`cargo nextest` runs what it builds",
             ),
             (
                 "gcc -o /a a.c && /a --version",
@@ -1795,6 +1859,50 @@ mod tests {
             assert_eq!(line, 3, "{run}");
             assert!(why.contains(wanted), "{run}: {why}");
         }
+    }
+
+    #[test]
+    fn cargo_test_and_run_use_xx_cargo_under_qemu_on_debian() {
+        let lowered = lower_text(
+            "FROM rust:1 AS build\nCOPY . .\nRUN cargo build --release && cargo test --release\n\
+             RUN cargo run --release --bin gen -- out.txt\n\
+             FROM scratch\nCOPY --from=build /target/release/app /app\n",
+        );
+        // qemu-user for the build machine, so that xx-cargo sets the runner.
+        assert!(
+            lowered
+                .text
+                .contains("install -y --no-install-recommends clang lld qemu-user pkg-config\n"),
+            "{}",
+            lowered.text
+        );
+        assert!(
+            lowered.text.contains(" && xx-cargo test --release\n"),
+            "{}",
+            lowered.text
+        );
+        assert!(lowered
+            .text
+            .contains("RUN xx-cargo run --release --bin gen -- out.txt\n"));
+        // An install in the stage gets qemu-user next to clang.
+        let lowered = lower_text(
+            "FROM debian:bookworm AS build\nRUN apt-get update && apt-get install -y cargo libssl-dev\n\
+             COPY . .\nRUN cargo build --release && cargo test\nFROM scratch\nCOPY --from=build /target/release/app /app\n",
+        );
+        assert!(
+            lowered
+                .text
+                .contains("apt-get install -y cargo clang lld qemu-user && xx-apt-get install -y xx-c-essentials libssl-dev\n"),
+            "{}",
+            lowered.text
+        );
+        // Alpine: no qemu-user package to install; left.
+        let (line, why) = left(
+            "FROM rust:1-alpine AS build\nCOPY . .\nRUN cargo build --release\nRUN cargo test\nFROM scratch\nCOPY --from=build /target/release/app /app\n",
+        )
+        .unwrap();
+        assert_eq!(line, 4);
+        assert!(why.contains("only on Debian-based stages"), "{why}");
     }
 
     #[test]
