@@ -270,7 +270,7 @@ pub fn lower(text: &str, options: &Options) -> Result<Lowered, LowerError> {
                 needs,
                 &copies_cargo_output,
                 instruction.line,
-                family,
+                !instruction.heredocs.is_empty() && instruction.exec.is_none(),
             );
             if new != source {
                 declare(&mut plan, instruction.line, &mut declared);
@@ -758,6 +758,9 @@ fn chain_refusal(file: &Dockerfile, chain: &[usize]) -> Option<Refusal> {
             if instruction.keyword != "RUN" {
                 continue;
             }
+            if let Some(problem) = instruction.heredoc_problem() {
+                return Some(refuse(instruction.line, problem));
+            }
             let script = instruction.script();
             for variable in ["TARGETARCH", "TARGETPLATFORM", "TARGETOS", "TARGETVARIANT"] {
                 if script.contains(&format!("${variable}"))
@@ -1035,21 +1038,37 @@ impl Edits {
     }
 }
 
-/// Rewrite one `RUN` (its text as written): compilers, build systems,
-/// package installs, cargo output paths, binutils.
+/// Rewrite one `RUN` (its text as written; `heredoc`: its script is the
+/// body of its one here-document): compilers, build systems, package
+/// installs, cargo output paths, binutils.
 fn rewrite_run(
     source: &str,
     needs: Needs,
     cargo_folders: &[String],
     line: usize,
-    family: Option<&str>,
+    heredoc: bool,
 ) -> (String, Vec<String>) {
-    let _ = family;
     let mut edits = Edits::default();
     // The keyword and the instruction's flags are not the script: blank
-    // them (offsets stay those of `source`).
-    let script_start = script_start(source);
-    let masked = format!("{}{}", " ".repeat(script_start), &source[script_start..]);
+    // them (offsets stay those of `source`). In a here-document RUN the
+    // script is the body: the first line (keyword, `<<EOF`) and the
+    // terminator line are blanked too.
+    let script_start = if heredoc {
+        source.find('\n').unwrap_or(source.len())
+    } else {
+        script_start(source)
+    };
+    let script_end = if heredoc {
+        source.rfind('\n').unwrap_or(source.len())
+    } else {
+        source.len()
+    };
+    let masked = format!(
+        "{}{}{}",
+        " ".repeat(script_start),
+        &source[script_start..script_end],
+        " ".repeat(source.len() - script_end)
+    );
     let commands = shell::commands(&masked);
     let mut cargo_build: Option<(usize, String, bool)> = None;
     let mut wrapped = false;
@@ -1903,6 +1922,25 @@ mod tests {
         .unwrap();
         assert_eq!(line, 4);
         assert!(why.contains("only on Debian-based stages"), "{why}");
+    }
+
+    #[test]
+    fn heredoc_runs_are_lowered_as_scripts_or_left_with_a_reason() {
+        let lowered = lower_text(
+            "FROM golang:1.22 AS build\nCOPY . .\nRUN <<EOF\nset -e\ngo mod download\nCGO_ENABLED=0 go build -o /out/app .\nEOF\n\
+             FROM scratch\nCOPY --from=build /out/app /app\n",
+        );
+        assert!(
+            lowered.text.contains("ARG TARGETPLATFORM\nRUN <<EOF\nset -e\ngo mod download\nCGO_ENABLED=0 xx-go build -o /out/app . && xx-verify /out/app\nEOF\nFROM scratch\n"),
+            "{}",
+            lowered.text
+        );
+        let (line, why) = left(
+            "FROM golang:1.22 AS build\nRUN CGO_ENABLED=0 go build -o /out/app .\nRUN python3 <<EOF\nprint(1)\nEOF\nFROM scratch\nCOPY --from=build /out/app /app\n",
+        )
+        .unwrap();
+        assert_eq!(line, 3);
+        assert!(why.contains("read by `python3`, not by a shell"), "{why}");
     }
 
     #[test]

@@ -48,12 +48,68 @@ impl Instruction {
                 .collect::<Vec<_>>()
                 .join(" ");
         }
+        if self.heredoc_problem().is_none() && self.heredocs.len() == 1 {
+            // `RUN <<EOF` (or `RUN bash <<EOF`): the body is the script.
+            return self.heredocs[0].clone();
+        }
         let mut script = self.args.clone();
         for body in &self.heredocs {
             script.push('\n');
             script.push_str(body);
         }
         script
+    }
+
+    /// For a `RUN` with here-documents, why its body cannot be read as a
+    /// shell script: more than one here-document, a command other than a
+    /// shell reading it, or a `#!` line naming another interpreter.
+    /// `None` when it can (or there is no here-document).
+    pub fn heredoc_problem(&self) -> Option<String> {
+        if self.keyword != "RUN" || self.heredocs.is_empty() || self.exec.is_some() {
+            return None;
+        }
+        if self.heredocs.len() > 1 {
+            return Some(format!(
+                "the RUN has {} here-documents; xx lower reads only one as the script",
+                self.heredocs.len()
+            ));
+        }
+        let words: Vec<&str> = self
+            .args
+            .split_whitespace()
+            .filter(|word| !word.starts_with("<<"))
+            .collect();
+        if let Some((program, options)) = words.split_first() {
+            let shell = matches!(
+                program.rsplit('/').next().unwrap_or(program),
+                "sh" | "bash" | "ash" | "dash"
+            );
+            let plain_options = options
+                .iter()
+                .all(|word| word.starts_with('-') || *word == "pipefail");
+            if !shell || !plain_options {
+                return Some(format!(
+                    "the here-document is read by `{}`, not by a shell, so xx lower cannot tell what it runs",
+                    words.join(" ")
+                ));
+            }
+        }
+        let first = self.heredocs[0].lines().next().unwrap_or("");
+        if let Some(interpreter) = first.strip_prefix("#!") {
+            let shell = interpreter.split_whitespace().any(|word| {
+                matches!(
+                    word.rsplit('/').next().unwrap_or(word),
+                    "sh" | "bash" | "ash" | "dash"
+                )
+            });
+            if !shell {
+                return Some(format!(
+                    "the here-document is a `#!{}` script, not a shell script, so xx lower cannot tell what it runs",
+                    interpreter.trim()
+                ));
+            }
+        }
+        None
     }
 }
 
@@ -419,11 +475,31 @@ mod tests {
     }
 
     #[test]
+    fn heredoc_bodies_are_the_script_when_a_shell_reads_them() {
+        let parsed =
+            parse("FROM a\nRUN <<EOF\nset -e\nmake\nEOF\nRUN bash -e <<-EOT\n\tgo build\nEOT\n")
+                .unwrap();
+        assert_eq!(parsed[1].script(), "set -e\nmake");
+        assert_eq!(parsed[1].heredoc_problem(), None);
+        assert_eq!(parsed[2].script(), "go build");
+        let python = parse("FROM a\nRUN python3 <<EOF\nprint(1)\nEOF\n").unwrap();
+        assert!(python[1]
+            .heredoc_problem()
+            .unwrap()
+            .contains("read by `python3`"));
+        let shebang = parse("FROM a\nRUN <<EOF\n#!/usr/bin/env python3\nprint(1)\nEOF\n").unwrap();
+        assert!(shebang[1]
+            .heredoc_problem()
+            .unwrap()
+            .contains("`#!/usr/bin/env python3` script"));
+    }
+
+    #[test]
     fn heredocs_are_read_as_the_script() {
         let parsed =
             parse("RUN <<EOF\ncargo build\nEOF\nRUN <<-'END'\n\tgo build\n\tEND\nCMD x\n").unwrap();
         assert_eq!(parsed.len(), 3);
-        assert_eq!(parsed[0].script(), "<<EOF\ncargo build");
+        assert_eq!(parsed[0].script(), "cargo build");
         assert_eq!(parsed[1].heredocs, vec!["go build".to_string()]);
         assert_eq!((parsed[1].line, parsed[1].end_line), (4, 6));
         assert_eq!(parsed[2].keyword, "CMD");
