@@ -271,6 +271,7 @@ pub fn lower(text: &str, options: &Options) -> Result<Lowered, LowerError> {
                 &copies_cargo_output,
                 instruction.line,
                 !instruction.heredocs.is_empty() && instruction.exec.is_none(),
+                sets_go_target(&file, stage, instruction.line),
             );
             if new != source {
                 declare(&mut plan, instruction.line, &mut declared);
@@ -737,21 +738,23 @@ fn chain_refusal(file: &Dockerfile, chain: &[usize]) -> Option<Refusal> {
         }
         for instruction in &stage.instructions {
             if matches!(instruction.keyword.as_str(), "ENV" | "ARG") {
-                for word in instruction.args.split_whitespace() {
-                    if let Some((name, value)) = word.split_once('=') {
-                        if matches!(
-                            name,
-                            "GOARCH" | "CC" | "CXX" | "CARGO_BUILD_TARGET" | "CROSS_COMPILE"
-                        ) && !value.is_empty()
-                        {
-                            return Some(refuse(
-                                instruction.line,
-                                format!(
-                                    "{} {name}={value} names a fixed target or compiler",
-                                    instruction.keyword
-                                ),
-                            ));
-                        }
+                for (name, value) in env_pairs(instruction) {
+                    // GOARCH=$TARGETARCH is what xx-go sets itself.
+                    if name == "GOARCH" && names_target_arch(&value) {
+                        continue;
+                    }
+                    if matches!(
+                        name.as_str(),
+                        "GOARCH" | "CC" | "CXX" | "CARGO_BUILD_TARGET" | "CROSS_COMPILE"
+                    ) && !value.is_empty()
+                    {
+                        return Some(refuse(
+                            instruction.line,
+                            format!(
+                                "{} {name}={value} names a fixed target or compiler",
+                                instruction.keyword
+                            ),
+                        ));
                     }
                 }
             }
@@ -807,6 +810,40 @@ fn chain_refusal(file: &Dockerfile, chain: &[usize]) -> Option<Refusal> {
         }
     }
     None
+}
+
+/// The `NAME=value` pairs of an `ENV` or `ARG` (and `ENV NAME value`).
+fn env_pairs(instruction: &Instruction) -> Vec<(String, String)> {
+    let words: Vec<&str> = instruction.args.split_whitespace().collect();
+    if instruction.keyword == "ENV" && words.len() >= 2 && !words[0].contains('=') {
+        return vec![(words[0].to_string(), words[1..].join(" "))];
+    }
+    words
+        .iter()
+        .filter_map(|word| word.split_once('='))
+        .map(|(name, value)| (name.to_string(), value.trim_matches('"').to_string()))
+        .collect()
+}
+
+/// `$TARGETARCH` or `${TARGETARCH}`.
+fn names_target_arch(value: &str) -> bool {
+    matches!(value, "$TARGETARCH" | "${TARGETARCH}")
+}
+
+/// Whether `stage` (or a stage it is based on) sets `GOOS` or `GOARCH`
+/// with `ENV` before `line`.
+fn sets_go_target(file: &Dockerfile, stage: &Stage, line: usize) -> bool {
+    let own = stage
+        .instructions
+        .iter()
+        .filter(|instruction| instruction.line < line);
+    let inherited = file
+        .ancestors(stage)
+        .flat_map(|member| member.instructions.iter());
+    own.chain(inherited)
+        .filter(|instruction| instruction.keyword == "ENV")
+        .flat_map(env_pairs)
+        .any(|(name, _)| name == "GOOS" || name == "GOARCH")
 }
 
 /// Whether `path` is written by a compile or install step of the chain
@@ -1039,14 +1076,16 @@ impl Edits {
 }
 
 /// Rewrite one `RUN` (its text as written; `heredoc`: its script is the
-/// body of its one here-document): compilers, build systems, package
-/// installs, cargo output paths, binutils.
+/// body of its one here-document; `go_target_env`: the stage's `ENV`
+/// sets `GOOS`/`GOARCH`): compilers, build systems, package installs,
+/// cargo output paths, binutils, build-machine `go install pkg@v`.
 fn rewrite_run(
     source: &str,
     needs: Needs,
     cargo_folders: &[String],
     line: usize,
     heredoc: bool,
+    go_target_env: bool,
 ) -> (String, Vec<String>) {
     let mut edits = Edits::default();
     // The keyword and the instruction's flags are not the script: blank
@@ -1151,6 +1190,17 @@ fn rewrite_run(
                     .changes
                     .push(format!("{output} checked with xx-verify"));
             }
+            continue;
+        }
+        let go_tool = command.program() == "go"
+            && command.args().first().is_some_and(|a| a == "install")
+            && compiler_of(command).is_none();
+        if go_tool && go_target_env {
+            edits.insert(command.start, "env -u GOOS -u GOARCH ");
+            edits.changes.push(
+                "`go install` of a build-machine tool runs without the stage's GOOS/GOARCH, so that it runs here"
+                    .to_string(),
+            );
             continue;
         }
         let cooks = command.program() == "cargo"
@@ -1941,6 +1991,43 @@ mod tests {
         .unwrap();
         assert_eq!(line, 3);
         assert!(why.contains("read by `python3`, not by a shell"), "{why}");
+    }
+
+    #[test]
+    fn stage_goos_goarch_from_the_target_are_kept_and_unset_for_tools() {
+        let lowered = lower_text(
+            "FROM golang:1.22 AS build\nARG TARGETOS TARGETARCH\nENV CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH\n\
+             RUN go install github.com/a-h/templ/cmd/templ@v0.2.543\nCOPY . .\n\
+             RUN templ generate && go build -o /app .\nFROM scratch\nCOPY --from=build /app /app\n",
+        );
+        assert!(
+            lowered.text.contains(
+                "RUN env -u GOOS -u GOARCH go install github.com/a-h/templ/cmd/templ@v0.2.543\n"
+            ),
+            "{}",
+            lowered.text
+        );
+        assert!(lowered
+            .text
+            .contains(" xx-go build -o /app . && xx-verify /app\n"));
+        // Before the ENV, nothing to unset.
+        let lowered = lower_text(
+            "FROM golang:1.22 AS build\nRUN go install github.com/a-h/templ/cmd/templ@v0.2.543\n\
+             ARG TARGETARCH\nENV GOARCH=${TARGETARCH}\nRUN CGO_ENABLED=0 go build -o /app .\nFROM scratch\nCOPY --from=build /app /app\n",
+        );
+        assert!(lowered
+            .text
+            .contains("RUN go install github.com/a-h/templ/cmd/templ@v0.2.543\n"));
+        // A fixed GOARCH builds that architecture on every platform: left.
+        let (line, why) = left(
+            "FROM golang:1.22 AS build\nENV GOARCH=amd64\nRUN CGO_ENABLED=0 go build -o /a .\nFROM scratch\nCOPY --from=build /a /a\n",
+        )
+        .unwrap();
+        assert_eq!(line, 2);
+        assert!(
+            why.contains("ENV GOARCH=amd64 names a fixed target"),
+            "{why}"
+        );
     }
 
     #[test]
