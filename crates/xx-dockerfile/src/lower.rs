@@ -265,7 +265,7 @@ pub fn lower(text: &str, options: &Options) -> Result<Lowered, LowerError> {
                 Some(_) => format!("RUN {}", instruction.script()),
                 None => raw(&lines, instruction),
             };
-            let (new, changes) = rewrite_run(
+            let (new, changes, target_run) = rewrite_run(
                 &source,
                 needs,
                 &copies_cargo_output,
@@ -273,7 +273,14 @@ pub fn lower(text: &str, options: &Options) -> Result<Lowered, LowerError> {
                 !instruction.heredocs.is_empty() && instruction.exec.is_none(),
                 sets_go_target(&file, stage, instruction.line),
             );
-            if new != source {
+            if let Some(target_run) = target_run {
+                for change in changes {
+                    plan.change(instruction.line, change);
+                }
+                plan.replace(instruction.line, instruction.end_line, format!("{new}\n"));
+                declare(&mut plan, instruction.end_line + 1, &mut declared);
+                plan.insert_before(instruction.end_line + 1, target_run);
+            } else if new != source {
                 declare(&mut plan, instruction.line, &mut declared);
                 for change in changes {
                     plan.change(instruction.line, change);
@@ -1044,6 +1051,12 @@ struct Edits {
     /// (range of the source, replacement), non-overlapping.
     edits: Vec<(Range<usize>, String)>,
     changes: Vec<String>,
+    /// How many of `edits` only change what a package install installs
+    /// for the build machine.
+    host_install_edits: usize,
+    /// The target's installs (`xx-apt-get install ...`) split off package
+    /// installs: (where they follow the install, the command).
+    target_installs: Vec<(usize, String)>,
 }
 
 impl Edits {
@@ -1086,7 +1099,7 @@ fn rewrite_run(
     line: usize,
     heredoc: bool,
     go_target_env: bool,
-) -> (String, Vec<String>) {
+) -> (String, Vec<String>, Option<String>) {
     let mut edits = Edits::default();
     // The keyword and the instruction's flags are not the script: blank
     // them (offsets stay those of `source`). In a here-document RUN the
@@ -1305,7 +1318,9 @@ fn rewrite_run(
             }
             _ => {}
         }
+        let before = edits.edits.len();
         split_install(command, source, needs, &mut edits);
+        edits.host_install_edits += edits.edits.len() - before;
     }
     // cargo writes to target/<triple>/ with a target.
     let mut folders: Vec<String> = vec!["target/release/".to_string(), "target/debug/".to_string()];
@@ -1369,7 +1384,26 @@ fn rewrite_run(
         }
         edits.insert(*end, tail);
     }
-    edits.apply(source)
+    // A RUN that only installs for the build machine stays shared by
+    // every platform: the target's packages go to a RUN of their own.
+    let host_only = edits.edits.len() == edits.host_install_edits && !heredoc;
+    let mut target_run = None;
+    if host_only && !edits.target_installs.is_empty() {
+        let commands: Vec<String> = edits
+            .target_installs
+            .drain(..)
+            .map(|(_, command)| command.trim_start_matches(" && ").to_string())
+            .collect();
+        target_run = Some(format!("RUN {}\n", commands.join(" && ")));
+        edits.changes.push(
+            "the build machine's packages stay in this RUN, shared by every platform; the target's get a RUN of their own after ARG TARGETPLATFORM".to_string(),
+        );
+    }
+    for (end, command) in std::mem::take(&mut edits.target_installs) {
+        edits.insert(end, command);
+    }
+    let (text, changes) = edits.apply(source);
+    (text, changes, target_run)
 }
 
 /// The cargo profile folder of a build: `release` for `--release`,
@@ -1581,7 +1615,7 @@ fn split_install(command: &Command, source: &str, needs: Needs, edits: &mut Edit
         xx_line.push(' ');
         xx_line.push_str(package);
     }
-    edits.insert(end, xx_line);
+    edits.target_installs.push((end, xx_line));
     edits.changes.push(format!(
         "{} for the target with {}{}",
         target.join(" "),
@@ -1723,8 +1757,9 @@ mod tests {
              \n\
              FROM --platform=$BUILDPLATFORM debian:bookworm AS build\n\
              COPY --from=xx / /\n\
+             RUN apt-get update && \\\n    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\\n        gcc libc6-dev make clang lld llvm\n\
              ARG TARGETPLATFORM\n\
-             RUN apt-get update && \\\n    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\\n        gcc libc6-dev make clang lld llvm && DEBIAN_FRONTEND=noninteractive xx-apt-get install -y --no-install-recommends xx-c-essentials zlib1g-dev\n\
+             RUN DEBIAN_FRONTEND=noninteractive xx-apt-get install -y --no-install-recommends xx-c-essentials zlib1g-dev\n\
              COPY . .\n\
              RUN xx-clang --wrap && make CC=xx-clang CXX=xx-clang++ AR=\"$(xx-clang --print-target-triple)-ar\" RANLIB=\"$(xx-clang --print-target-triple)-ranlib\" && xx-clang -static -o /out/zhello zhello.c -lz && xx-clang --unwrap && xx-verify --static /out/zhello\n\
              FROM scratch\n\
@@ -1784,7 +1819,7 @@ mod tests {
              COPY --from=build /out /\n",
         );
         assert!(lowered.text.contains(
-            "RUN apk add --no-cache build-base cmake clang lld llvm && xx-apk add --no-cache xx-c-essentials xx-cxx-essentials openssl-dev\n"
+            "RUN apk add --no-cache build-base cmake clang lld llvm\nARG TARGETPLATFORM\nRUN xx-apk add --no-cache xx-c-essentials xx-cxx-essentials openssl-dev\n"
         ), "{}", lowered.text);
         assert!(lowered
             .text
@@ -1961,7 +1996,7 @@ mod tests {
         assert!(
             lowered
                 .text
-                .contains("apt-get install -y cargo clang lld qemu-user && xx-apt-get install -y xx-c-essentials libssl-dev\n"),
+                .contains("apt-get install -y cargo clang lld qemu-user\nARG TARGETPLATFORM\nRUN xx-apt-get install -y xx-c-essentials libssl-dev\n"),
             "{}",
             lowered.text
         );
