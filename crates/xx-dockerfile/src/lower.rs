@@ -14,7 +14,10 @@
 //!   `clang++` -> `xx-clang++`, `make CC=xx-clang CXX=xx-clang++`,
 //!   `cmake $(xx-clang --print-cmake-defines)`,
 //!   `./configure --host=$(xx-clang --print-target-triple)`; a binary
-//!   written with `-o` is checked with `xx-verify`;
+//!   written with `-o` is checked with `xx-verify` (`--static` when the
+//!   build is static for certain), and what later stages copy from a
+//!   lowered stage is checked by a last `RUN` in that stage (ELF files,
+//!   and the executable ELF files of copied folders);
 //! * package installs split: build tools (and clang, lld) for the build
 //!   machine, `-dev` packages and the C runtime (`xx-c-essentials`) for
 //!   the target with `xx-apt-get` / `xx-apk`.
@@ -272,6 +275,7 @@ pub fn lower(text: &str, options: &Options) -> Result<Lowered, LowerError> {
                 instruction.line,
                 !instruction.heredocs.is_empty() && instruction.exec.is_none(),
                 sets_go_target(&file, stage, instruction.line),
+                env_cgo_off(&file, stage, instruction.line),
             );
             if let Some(target_run) = target_run {
                 for change in changes {
@@ -296,6 +300,29 @@ pub fn lower(text: &str, options: &Options) -> Result<Lowered, LowerError> {
                 plan.edits
                     .push((at, at - 1, "ARG TARGETPLATFORM\n".to_string()));
             }
+        }
+        // What later stages take from this one is the target's: checked
+        // when the stage ends, whatever step wrote it.
+        let builds_here = std::iter::once(stage)
+            .chain(file.ancestors(stage))
+            .any(builds_for_target);
+        let copied = copied_outputs(&file, stage, &needed, &chain);
+        if builds_here && !copied.is_empty() {
+            let last = stage.instructions.last().unwrap_or(&stage.from);
+            let static_build = chain_static(&file, &chain);
+            plan.insert_before(
+                last.end_line + 1,
+                format!("RUN {}\n", check_copied(&copied, static_build)),
+            );
+            plan.change(
+                last.line,
+                format!(
+                    "what later stages take from stage {} ({}) checked with {} when the stage ends (ELF files; executables in folders)",
+                    stage.label(),
+                    copied.join(", "),
+                    if static_build { "xx-verify --static" } else { "xx-verify" }
+                ),
+            );
         }
     }
     Ok(Lowered {
@@ -333,6 +360,19 @@ fn stage_compiles(stage: &Stage) -> bool {
             compiler_of(&command).is_some()
                 || build_system(&command).is_some()
                 || builds_wasm(&command)
+        })
+}
+
+/// Whether a stage's `RUN` steps build code for the target: a compiler
+/// (not for WebAssembly) or a build system. A stage that only plans
+/// (`cargo chef prepare`) or builds WebAssembly makes no target binary.
+fn builds_for_target(stage: &Stage) -> bool {
+    stage
+        .runs()
+        .flat_map(|run| shell::all_commands(&run.script()))
+        .any(|command| {
+            let wasm = cargo_target(&command).is_some_and(|triple| triple.starts_with("wasm32"));
+            (compiler_of(&command).is_some() && !wasm) || build_system(&command).is_some()
         })
 }
 
@@ -662,16 +702,7 @@ fn cargo_output_folders(file: &Dockerfile, stage: &Stage) -> Vec<String> {
                 continue;
             }
             for word in instruction.args.split_whitespace() {
-                if let Some(at) = word.find("target/") {
-                    let rest = &word[at + "target/".len()..];
-                    let parts: Vec<&str> = rest.split('/').collect();
-                    let folder = match parts.as_slice() {
-                        [profile @ ("release" | "debug"), ..] => format!("target/{profile}"),
-                        [triple, profile @ ("release" | "debug"), ..] if is_triple(triple) => {
-                            format!("target/{triple}/{profile}")
-                        }
-                        _ => continue,
-                    };
+                if let Some(folder) = cargo_folder_of(word) {
                     if !folders.contains(&folder) {
                         folders.push(folder);
                     }
@@ -680,6 +711,181 @@ fn cargo_output_folders(file: &Dockerfile, stage: &Stage) -> Vec<String> {
         }
     }
     folders
+}
+
+/// The cargo output folder (`target/release`, `target/<triple>/debug`)
+/// a copied path is in, if any.
+fn cargo_folder_of(word: &str) -> Option<String> {
+    let at = word.find("target/")?;
+    let rest = &word[at + "target/".len()..];
+    let parts: Vec<&str> = rest.split('/').collect();
+    match parts.as_slice() {
+        [profile @ ("release" | "debug"), ..] => Some(format!("target/{profile}")),
+        [triple, profile @ ("release" | "debug"), ..] if is_triple(triple) => {
+            Some(format!("target/{triple}/{profile}"))
+        }
+        _ => None,
+    }
+}
+
+/// A path a `COPY --from` or `RUN --mount=from=` takes from a stage, as
+/// an absolute path in that stage (a relative one is from its root, not
+/// its `WORKDIR`), when it names one thing for certain: no variables, no
+/// wildcards, no `..`, not the root itself.
+fn copied_path(source: &str) -> Option<String> {
+    if source.is_empty()
+        || source.starts_with('[')
+        || source
+            .chars()
+            .any(|c| matches!(c, '$' | '*' | '?' | '[' | '\\' | '"' | '\''))
+    {
+        return None;
+    }
+    let segments: Vec<&str> = source
+        .split('/')
+        .filter(|segment| !segment.is_empty() && *segment != ".")
+        .collect();
+    if segments.is_empty() || segments.contains(&"..") {
+        return None;
+    }
+    Some(format!("/{}", segments.join("/")))
+}
+
+/// The paths that the stages a build needs take from `stage` with `COPY
+/// --from` or a bind `RUN --mount=from=`, less those already checked
+/// where they are built: absolute `-o` outputs and cargo's output
+/// folders (`chain`: the lowered stages of `stage`'s chain).
+fn copied_outputs(
+    file: &Dockerfile,
+    stage: &Stage,
+    needed: &[usize],
+    chain: &[&Stage],
+) -> Vec<String> {
+    let mut checked: Vec<String> = Vec::new();
+    let mut cargo_builds = false;
+    for member in chain {
+        for run in member.runs() {
+            for command in shell::commands(&run.script()) {
+                match compiler_of(&command) {
+                    Some((_, "xx-cargo")) => cargo_builds = true,
+                    Some((what, _)) if what != "go install" => {
+                        if let Some(output) = output_file(&command) {
+                            checked.extend(copied_path(output).filter(|_| output.starts_with('/')));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    let mut sources: Vec<String> = Vec::new();
+    for user in file
+        .users(stage)
+        .filter(|user| needed.contains(&user.index))
+    {
+        let names_stage = |reference: &str| {
+            file.stage_named(reference, user.index)
+                .is_some_and(|used| used.index == stage.index)
+        };
+        for instruction in &user.instructions {
+            if instruction.keyword == "COPY"
+                && instruction.exec.is_none()
+                && instruction.flag("from").is_some_and(names_stage)
+            {
+                let words: Vec<&str> = instruction.args.split_whitespace().collect();
+                if words.first().is_some_and(|word| word.starts_with('[')) {
+                    continue;
+                }
+                sources.extend(
+                    words[..words.len().saturating_sub(1)]
+                        .iter()
+                        .map(|word| word.to_string()),
+                );
+            }
+            for (flag, value) in &instruction.flags {
+                if flag != "mount" {
+                    continue;
+                }
+                let parts: Vec<(&str, &str)> = value
+                    .split(',')
+                    .filter_map(|part| part.split_once('='))
+                    .collect();
+                let get = |key: &str| parts.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+                let bind = get("type").is_none_or(|kind| kind == "bind");
+                if bind && get("from").is_some_and(names_stage) {
+                    sources.extend(get("source").or(get("src")).map(str::to_string));
+                }
+            }
+        }
+    }
+    let mut paths: Vec<String> = Vec::new();
+    for source in sources {
+        if cargo_builds && cargo_folder_of(&source).is_some() {
+            continue;
+        }
+        if let Some(path) = copied_path(&source) {
+            if !checked.contains(&path) && !paths.contains(&path) {
+                paths.push(path);
+            }
+        }
+    }
+    paths
+}
+
+/// Whether every binary the chain links is static for certain: its go
+/// builds are (see [`go_static`]), its C links pass `-static`, its cargo
+/// builds ask for `crt-static`; no build system (whose link lines are not
+/// seen); at least one link.
+fn chain_static(file: &Dockerfile, chain: &[&Stage]) -> bool {
+    let mut links = false;
+    for stage in chain {
+        for run in stage.runs() {
+            let script = run.script();
+            for command in shell::all_commands(&script) {
+                if build_system(&command).is_some() {
+                    return false;
+                }
+                let args = command.args();
+                let static_link = match compiler_of(&command).map(|(_, tool)| tool) {
+                    None => continue,
+                    Some("xx-go") => {
+                        go_static(&command, &script, env_cgo_off(file, stage, run.line))
+                    }
+                    Some("xx-cargo") => script.contains("crt-static"),
+                    Some(_) if args.iter().any(|arg| arg == "-c") => continue,
+                    Some(_) => args.iter().any(|arg| arg == "-static"),
+                };
+                if !static_link {
+                    return false;
+                }
+                links = true;
+            }
+        }
+    }
+    links
+}
+
+/// The `RUN` script that checks `paths` with xx-verify when its stage
+/// ends: a file that is an ELF binary is checked (`--static` with
+/// `static_build`); in a folder, every executable ELF file is (without
+/// `--static`: a folder may hold shared libraries). Anything else (text,
+/// scripts, data, a path that is not there) is left to the `COPY`.
+/// Only `xx-verify [--static] FILE`, which every xx has, and POSIX sh,
+/// `find`, `head -c` and `printf`.
+fn check_copied(paths: &[String], static_build: bool) -> String {
+    let list: Vec<String> = paths
+        .iter()
+        .map(|path| crate::parse::shell_quote(path))
+        .collect();
+    let file_check = if static_build {
+        "xx-verify --static"
+    } else {
+        "xx-verify"
+    };
+    format!(
+        "xx_elf() {{ [ -f \"$1\" ] && [ \"$(head -c 4 \"$1\")\" = \"$(printf '\\177ELF')\" ]; }}; for p in {}; do if [ -d \"$p\" ]; then find \"$p\" -type f -perm -100 | while IFS= read -r f; do if xx_elf \"$f\"; then xx-verify \"$f\" || exit 1; fi; done || exit 1; elif xx_elf \"$p\"; then {file_check} \"$p\" || exit 1; fi; done",
+        list.join(" ")
+    )
 }
 
 /// `x86_64-unknown-linux-musl`-like.
@@ -851,6 +1057,60 @@ fn sets_go_target(file: &Dockerfile, stage: &Stage, line: usize) -> bool {
         .filter(|instruction| instruction.keyword == "ENV")
         .flat_map(env_pairs)
         .any(|(name, _)| name == "GOOS" || name == "GOARCH")
+}
+
+/// Whether the `ENV` of `stage` (or of a stage it is based on) before
+/// `line` turns cgo off: its last `CGO_ENABLED` is `0`. An `ARG` does not
+/// count: `--build-arg` may change it.
+fn env_cgo_off(file: &Dockerfile, stage: &Stage, line: usize) -> bool {
+    let mut chain: Vec<&Stage> = file.ancestors(stage).collect();
+    chain.reverse();
+    chain.push(stage);
+    chain
+        .iter()
+        .flat_map(|member| member.instructions.iter())
+        .filter(|instruction| instruction.keyword == "ENV" && instruction.line < line)
+        .flat_map(env_pairs)
+        .rfind(|(name, _)| name == "CGO_ENABLED")
+        .is_some_and(|(_, value)| value == "0")
+}
+
+/// Whether a `go build`/`go install` certainly links a static binary:
+/// cgo off (`CGO_ENABLED=0` on the command, or in the stage's `ENV` with
+/// nothing in the script setting it for later commands), or `-extldflags` with `-static`;
+/// and no build mode, race detector or link mode that links dynamically.
+fn go_static(command: &Command, script: &str, env_cgo_off: bool) -> bool {
+    let args = command.args();
+    let dynamic = args.iter().any(|arg| {
+        arg.starts_with("-buildmode")
+            || arg.contains("linkmode")
+            || matches!(arg.as_str(), "-linkshared" | "-race" | "-msan" | "-asan")
+    });
+    if dynamic {
+        return false;
+    }
+    if args
+        .iter()
+        .any(|arg| arg.contains("-extldflags") && arg.contains("-static"))
+    {
+        return true;
+    }
+    let own = command
+        .assignments
+        .iter()
+        .find_map(|assignment| assignment.strip_prefix("CGO_ENABLED="));
+    match own {
+        Some(value) => value == "0",
+        // `CGO_ENABLED=1 go build` sets it for that command only; an
+        // `export` or a bare assignment sets it for what follows.
+        None => {
+            env_cgo_off
+                && !shell::all_commands(script).iter().any(|other| {
+                    (other.words.is_empty() && other.assigns("CGO_ENABLED"))
+                        || other.words.iter().any(|word| word.contains("CGO_ENABLED"))
+                })
+        }
+    }
 }
 
 /// Whether `path` is written by a compile or install step of the chain
@@ -1092,6 +1352,7 @@ impl Edits {
 /// body of its one here-document; `go_target_env`: the stage's `ENV`
 /// sets `GOOS`/`GOARCH`): compilers, build systems, package installs,
 /// cargo output paths, binutils, build-machine `go install pkg@v`.
+/// `env_cgo_off`: the stage's `ENV` turns cgo off.
 fn rewrite_run(
     source: &str,
     needs: Needs,
@@ -1099,6 +1360,7 @@ fn rewrite_run(
     line: usize,
     heredoc: bool,
     go_target_env: bool,
+    env_cgo_off: bool,
 ) -> (String, Vec<String>, Option<String>) {
     let mut edits = Edits::default();
     // The keyword and the instruction's flags are not the script: blank
@@ -1191,17 +1453,18 @@ fn rewrite_run(
                 );
                 edits.changes.push("cross-compiled `go install` output moved to $GOPATH/bin, where the emulated build put it".to_string());
             } else if let Some(output) = output_file(command) {
-                let check = if command.args().iter().any(|arg| {
-                    arg == "-static" || arg.contains("-extldflags") && arg.contains("-static")
-                }) {
+                let static_build = if tool == "xx-go" {
+                    go_static(command, &masked, env_cgo_off)
+                } else {
+                    command.args().iter().any(|arg| arg == "-static")
+                };
+                let check = if static_build {
                     "xx-verify --static"
                 } else {
                     "xx-verify"
                 };
                 edits.insert(end, format!(" && {check} {output}"));
-                edits
-                    .changes
-                    .push(format!("{output} checked with xx-verify"));
+                edits.changes.push(format!("{output} checked with {check}"));
             }
             continue;
         }
@@ -1461,16 +1724,18 @@ fn script_start(source: &str) -> usize {
     }
 }
 
-/// The `-o FILE` of a compiler command, when it is a plain path.
+/// The `-o FILE` of a compiler command, when it is a plain path (not a
+/// folder: `go build -o bin/` writes into it).
 fn output_file(command: &Command) -> Option<&str> {
     if command.args().iter().any(|arg| arg == "-c") {
         return None;
     }
     let at = command.words.iter().position(|word| word == "-o")?;
     let output = command.words.get(at + 1)?;
-    let plain = output
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c));
+    let plain = !output.ends_with('/')
+        && output
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c));
     plain.then_some(output.as_str())
 }
 
@@ -1714,7 +1979,7 @@ mod tests {
              WORKDIR /src\n\
              COPY . .\n\
              ARG TARGETPLATFORM\n\
-             RUN CGO_ENABLED=0 xx-go build -o /out/app . && xx-verify /out/app\n\
+             RUN CGO_ENABLED=0 xx-go build -o /out/app . && xx-verify --static /out/app\n\
              FROM scratch\n\
              COPY --from=build /out/app /app\n"
         );
@@ -1733,7 +1998,7 @@ mod tests {
                     "ARG TARGETPLATFORM declared in stage build before its first target-dependent step"
                 ),
                 (5, "`go build` -> `xx-go`"),
-                (5, "/out/app checked with xx-verify"),
+                (5, "/out/app checked with xx-verify --static"),
             ]
         );
         // The lowered file lints clean.
@@ -1858,7 +2123,7 @@ mod tests {
             .text
             .contains("RUN go install github.com/a-h/templ/cmd/templ@v0.2.543\n"));
         assert!(lowered.text.contains(
-            "RUN templ generate && CGO_ENABLED=0 xx-go build -o /app . && xx-verify /app\n"
+            "RUN templ generate && CGO_ENABLED=0 xx-go build -o /app . && xx-verify --static /app\n"
         ));
         // The host-only step comes before ARG TARGETPLATFORM (shared layer).
         let arg = lowered.text.find("ARG TARGETPLATFORM").unwrap();
@@ -2016,7 +2281,7 @@ mod tests {
              FROM scratch\nCOPY --from=build /out/app /app\n",
         );
         assert!(
-            lowered.text.contains("ARG TARGETPLATFORM\nRUN <<EOF\nset -e\ngo mod download\nCGO_ENABLED=0 xx-go build -o /out/app . && xx-verify /out/app\nEOF\nFROM scratch\n"),
+            lowered.text.contains("ARG TARGETPLATFORM\nRUN <<EOF\nset -e\ngo mod download\nCGO_ENABLED=0 xx-go build -o /out/app . && xx-verify --static /out/app\nEOF\nFROM scratch\n"),
             "{}",
             lowered.text
         );
@@ -2044,7 +2309,7 @@ mod tests {
         );
         assert!(lowered
             .text
-            .contains(" xx-go build -o /app . && xx-verify /app\n"));
+            .contains(" xx-go build -o /app . && xx-verify --static /app\n"));
         // Before the ENV, nothing to unset.
         let lowered = lower_text(
             "FROM golang:1.22 AS build\nRUN go install github.com/a-h/templ/cmd/templ@v0.2.543\n\
@@ -2111,6 +2376,168 @@ mod tests {
             "{}",
             lowered.text
         );
+    }
+
+    /// The check [`check_copied`] writes for `paths`, as a `RUN` line.
+    fn check_run(paths: &[&str], static_build: bool) -> String {
+        let paths: Vec<String> = paths.iter().map(|path| path.to_string()).collect();
+        format!("RUN {}\n", check_copied(&paths, static_build))
+    }
+
+    #[test]
+    fn what_later_stages_copy_is_checked_when_the_stage_ends() {
+        // CMake, an install prefix, a relative COPY source (from the
+        // stage's root, not its WORKDIR) and a bind mount.
+        let lowered = lower_text(
+            "FROM debian:bookworm AS build\nRUN apt-get update && apt-get install -y cmake g++\nWORKDIR /src\nCOPY . .\n\
+             RUN cmake -B build -DCMAKE_INSTALL_PREFIX=/opt/app . && cmake --build build && cmake --install build\n\n\
+             FROM debian:bookworm-slim\nCOPY --from=build /src/build/app /usr/bin/app\nCOPY --from=build /opt/app/ /opt/app\n\
+             COPY --from=build src/build/app.conf ./build/*.so /etc/\n\
+             RUN --mount=from=build,source=/src/build/tool,target=/t cp /t /usr/bin/tool\n",
+        );
+        let check = check_run(
+            &[
+                "/src/build/app",
+                "/opt/app",
+                "/src/build/app.conf",
+                "/src/build/tool",
+            ],
+            false,
+        );
+        assert!(
+            lowered.text.contains(&format!(
+                "cmake --install build\n{check}\nFROM debian:bookworm-slim\n"
+            )),
+            "{}",
+            lowered.text
+        );
+        assert!(check
+            .contains("for p in /src/build/app /opt/app /src/build/app.conf /src/build/tool; do"));
+        assert!(lowered.changes.iter().any(|change| change.line == 5
+            && change.text.contains("stage build (/src/build/app, /opt/app, /src/build/app.conf, /src/build/tool) checked with xx-verify when the stage ends")));
+        // The lowered file has no lint error (the image's own RUN runs
+        // on the target platform: a warning).
+        let file = Dockerfile::parse(&lowered.text).unwrap();
+        let findings = crate::lint(&file, None).unwrap();
+        assert!(
+            findings
+                .iter()
+                .all(|finding| finding.severity == crate::Severity::Warning),
+            "{findings:?}"
+        );
+    }
+
+    #[test]
+    fn go_build_without_o_is_checked_where_it_is_copied_from() {
+        let lowered = lower_text(
+            "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build\n\
+             FROM scratch\nCOPY --from=build /src/app /app\n",
+        );
+        // cgo off: the binary is static, and checked so.
+        assert!(
+            lowered.text.contains(&format!(
+                "RUN CGO_ENABLED=0 xx-go build\n{}FROM scratch\n",
+                check_run(&["/src/app"], true)
+            )),
+            "{}",
+            lowered.text
+        );
+        assert!(check_run(&["/src/app"], true)
+            .contains("elif xx_elf \"$p\"; then xx-verify --static \"$p\" || exit 1; fi; done"));
+        // cgo at the image's default: not static.
+        let lowered = lower_text(
+            "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\nRUN go build -o bin/ ./cmd/...\n\
+             FROM debian\nCOPY --from=build /src/bin /usr/local/bin\n",
+        );
+        // `-o bin/` is a folder: no inline check; its executables are
+        // checked when the stage ends.
+        assert!(
+            lowered.text.contains(&format!(
+                "xx-go build -o bin/ ./cmd/...\n{}FROM debian\n",
+                check_run(&["/src/bin"], false)
+            )),
+            "{}",
+            lowered.text
+        );
+    }
+
+    #[test]
+    fn what_is_checked_where_it_is_built_is_not_checked_again() {
+        // An absolute -o output and cargo's output folder are checked in
+        // the RUN that builds them; wildcards and variables name nothing
+        // certain and are left to the COPY.
+        for text in [
+            "FROM golang:1.22 AS build\nRUN CGO_ENABLED=0 go build -o /out/app .\nFROM scratch\nCOPY --from=build /out/app /app\n",
+            "FROM rust:1 AS build\nCOPY . .\nRUN cargo build --release\nFROM debian\nCOPY --from=build /target/release/app /app\n",
+            "FROM gcc:12 AS build\nARG OUT=/out\nRUN make\nFROM debian\nCOPY --from=build /out/*.so ${OUT}/app /usr/lib/\nCOPY --from=build [\"/out/app\", \"/app\"]\n",
+            // Stages that build nothing for the target: WebAssembly, and
+            // cargo chef's planner (its recipe is copied).
+            "FROM rust:1 AS build\nRUN cargo install trunk\nCOPY . .\nRUN trunk build --release\nFROM nginx\nCOPY --from=build /dist /usr/share/nginx/html\n",
+            "FROM rust:1 AS chef\nRUN cargo install cargo-chef\nFROM chef AS planner\nCOPY . .\nRUN cargo chef prepare --recipe-path recipe.json\n\
+             FROM chef AS builder\nCOPY --from=planner /recipe.json recipe.json\nRUN cargo chef cook --release --recipe-path recipe.json\nCOPY . .\nRUN cargo build --release\n\
+             FROM debian\nCOPY --from=builder /target/release/app /app\n",
+        ] {
+            let lowered = lower_text(text);
+            assert!(!lowered.changes.is_empty(), "{text}");
+            assert!(!lowered.text.contains("xx_elf"), "{}", lowered.text);
+        }
+        // A relative -o output is checked again by its absolute path:
+        // where it lands depends on the RUN's folder.
+        let lowered = lower_text(
+            "FROM golang:1.22 AS build\nWORKDIR /src\nRUN CGO_ENABLED=0 go build -o app .\nFROM scratch\nCOPY --from=build /src/app /app\n",
+        );
+        assert!(lowered.text.contains("xx-verify --static app\n"));
+        assert!(lowered.text.contains(&check_run(&["/src/app"], true)));
+    }
+
+    #[test]
+    fn static_is_required_only_when_every_link_is_static() {
+        let cases = [
+            // C linked with -static, moved by a later command.
+            ("FROM alpine AS build\nRUN apk add gcc musl-dev\nRUN gcc -static -o /tmp/a a.c && mv /tmp/a /out/a\n", true),
+            // cgo off in the stage's ENV.
+            ("FROM golang:1.22 AS build\nENV CGO_ENABLED=0\nRUN go build -o /tmp/a . && cp /tmp/a /out/a\n", true),
+            // cgo on with a static external link.
+            ("FROM golang:1.22 AS build\nRUN go build -ldflags '-extldflags \"-static\"' -o /tmp/a . && cp /tmp/a /out/a\n", true),
+            // An ARG can be changed with --build-arg.
+            ("FROM golang:1.22 AS build\nARG CGO_ENABLED=0\nRUN go build -o /tmp/a . && cp /tmp/a /out/a\n", false),
+            // PIE links dynamically.
+            ("FROM golang:1.22 AS build\nRUN CGO_ENABLED=0 go build -buildmode=pie -o /tmp/a . && cp /tmp/a /out/a\n", false),
+            // One dynamic link among static ones.
+            ("FROM alpine AS build\nRUN apk add gcc musl-dev\nRUN gcc -static -o /tmp/a a.c && gcc -o /tmp/b b.c && cp /tmp/a /tmp/b /out/\n", false),
+            // make's link lines are not seen.
+            ("FROM alpine AS build\nRUN apk add gcc make musl-dev\nRUN make LDFLAGS=-static && cp a /out/a\n", false),
+        ];
+        for (build, static_build) in cases {
+            let text = format!("{build}FROM scratch\nCOPY --from=build /out/a /a\n");
+            let lowered = lower_text(&text);
+            assert!(
+                lowered.text.contains(&check_run(&["/out/a"], static_build)),
+                "{text}\n{}",
+                lowered.text
+            );
+        }
+        // The inline check of a go -o output follows the same rule.
+        let lowered = lower_text(
+            "FROM golang:1.22 AS build\nENV CGO_ENABLED=0\nRUN go build -o /a . && CGO_ENABLED=1 go build -o /b ./b\nFROM scratch\nCOPY --from=build /a /a\n",
+        );
+        assert!(
+            lowered.text.contains("xx-go build -o /a . && xx-verify --static /a && CGO_ENABLED=1 xx-go build -o /b ./b && xx-verify /b\n"),
+            "{}",
+            lowered.text
+        );
+    }
+
+    #[test]
+    fn copied_paths_name_one_thing_or_nothing() {
+        assert_eq!(copied_path("out/app").as_deref(), Some("/out/app"));
+        assert_eq!(copied_path("/opt/app/").as_deref(), Some("/opt/app"));
+        assert_eq!(copied_path("./a//b/./c").as_deref(), Some("/a/b/c"));
+        for source in [
+            "/", ".", "/out/*", "/out/a?", "$OUT/a", "${OUT}", "/a/../b", "[\"/a\"",
+        ] {
+            assert_eq!(copied_path(source), None, "{source}");
+        }
     }
 
     #[test]

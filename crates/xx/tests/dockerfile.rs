@@ -235,7 +235,8 @@ fn lowering_moves_compile_stages_to_the_build_platform() {
     assert!(lowered.contains(
         "FROM --platform=$BUILDPLATFORM xx-rs AS xx\n\nFROM --platform=$BUILDPLATFORM golang:1.22 AS build\nCOPY --from=xx / /\nWORKDIR /src\nCOPY . .\nRUN go mod download\nARG TARGETPLATFORM\n"
     ), "{lowered}");
-    assert!(lowered.contains("RUN CGO_ENABLED=0 xx-go build -o /out/app . && xx-verify /out/app\n"));
+    assert!(lowered
+        .contains("RUN CGO_ENABLED=0 xx-go build -o /out/app . && xx-verify --static /out/app\n"));
     let report = text(&out.stderr);
     let name = file.display();
     assert!(
@@ -308,4 +309,112 @@ fn lowering_bad_input_is_one_line_and_exit_2() {
         assert!(stderr.contains(wanted), "{stderr}");
     }
     assert!(!unwritable.exists());
+}
+
+/// The `RUN` that `xx lower` adds to check what later stages copy, with
+/// its paths moved under `root`.
+fn copied_check(dockerfile: &str, root: &Path) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("Dockerfile");
+    std::fs::write(&path, dockerfile).unwrap();
+    let out = xx("lower", &[path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lowered = text(&out.stdout);
+    let line = lowered
+        .lines()
+        .find_map(|line| line.strip_prefix("RUN xx_elf()"))
+        .unwrap_or_else(|| panic!("no check in\n{lowered}"));
+    let root = root.to_str().unwrap();
+    format!("xx_elf(){line}")
+        .replace(" /opt/app", &format!(" {root}/opt/app"))
+        .replace(" /src/app", &format!(" {root}/src/app"))
+}
+
+/// Run a check script with `xx-verify` (this xx) for `platform`.
+fn run_check(script: &str, bin: &Path, platform: &str) -> Output {
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    Command::new("sh")
+        .args(["-c", script])
+        .env("PATH", path)
+        .env("TARGETPLATFORM", platform)
+        .output()
+        .expect("run sh")
+}
+
+#[test]
+fn the_copied_files_check_passes_the_targets_binaries_and_fails_others() {
+    use std::os::unix::fs::PermissionsExt;
+    let (native, other) = match std::env::consts::ARCH {
+        "x86_64" => ("linux/amd64", "linux/arm64"),
+        "aarch64" => ("linux/arm64", "linux/amd64"),
+        _ => return,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::os::unix::fs::symlink(XX, bin.join("xx-verify")).unwrap();
+    // An install prefix: an executable ELF file (this xx, built for this
+    // machine), an executable script and a data file that are no binaries,
+    // and a non-executable ELF file (a folder's are checked only when
+    // executable).
+    let root = dir.path().join("root");
+    let prefix = root.join("opt/app");
+    std::fs::create_dir_all(prefix.join("bin")).unwrap();
+    std::fs::create_dir_all(prefix.join("share")).unwrap();
+    std::fs::copy(XX, prefix.join("bin/app")).unwrap();
+    std::fs::write(prefix.join("bin/run.sh"), "#!/bin/sh\nexec app\n").unwrap();
+    std::fs::set_permissions(
+        prefix.join("bin/run.sh"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::write(prefix.join("share/data"), b"\x7fEL").unwrap();
+    std::fs::copy(XX, prefix.join("share/object")).unwrap();
+    std::fs::set_permissions(
+        prefix.join("share/object"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+
+    let cmake = "FROM debian:bookworm AS build\nRUN apt-get update && apt-get install -y cmake g++\n\
+                 RUN cmake -B b -DCMAKE_INSTALL_PREFIX=/opt/app . && cmake --build b && cmake --install b\n\
+                 FROM debian:bookworm-slim\nCOPY --from=build /opt/app /opt/app\nCOPY --from=build /src/app.conf /etc/app.conf\n";
+    let script = copied_check(cmake, &root);
+    // The target's binaries pass; scripts, data and a missing path (left
+    // to the COPY) are no failure.
+    let out = run_check(&script, &bin, native);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // A binary for another machine fails the build, naming the file.
+    let out = run_check(&script, &bin, other);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("opt/app/bin/app does not match expected target architecture"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("share/object"), "{stderr}");
+
+    // A static build's file is checked with --static (which a debug
+    // build of xx, linked dynamically, fails).
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::copy(XX, root.join("src/app")).unwrap();
+    let go = "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build\n\
+              FROM scratch\nCOPY --from=build /src/app /app\n";
+    let script = copied_check(go, &root);
+    let out = run_check(&script, &bin, native);
+    let static_binary = Command::new(bin.join("xx-verify"))
+        .args(["--static", XX])
+        .env("TARGETPLATFORM", native)
+        .output()
+        .expect("run xx-verify")
+        .status
+        .success();
+    if !static_binary {
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            text(&out.stderr).contains("is not statically linked"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
 }
