@@ -182,9 +182,11 @@ pub fn lint(file: &Dockerfile, target: Option<&str>) -> Option<Vec<Finding>> {
         findings.extend(unknown_tools(stage));
         findings.extend(wrong_installer(file, stage));
     }
+    // Rules of other linters (hadolint's DL3008) are not ours to know.
     let skipped: Vec<Rule> = file
         .check_skip
         .iter()
+        .chain(&file.global_ignored)
         .filter_map(|name| rule(name))
         .collect();
     let skip_all = file
@@ -200,14 +202,20 @@ pub fn lint(file: &Dockerfile, target: Option<&str>) -> Option<Vec<Finding>> {
     Some(findings)
 }
 
-/// Whether an `# xx-lint ignore=` comment above the finding's instruction
-/// names its rule.
+/// Whether an `# xx-lint ignore=` or `# hadolint ignore=` comment above
+/// the finding's instruction names its rule (by code or name).
 fn is_ignored(file: &Dockerfile, finding: &Finding) -> bool {
     file.stages
         .iter()
         .flat_map(|stage| std::iter::once(&stage.from).chain(&stage.instructions))
         .find(|instruction| instruction.line == finding.line)
-        .is_some_and(|instruction| instruction.ignored.iter().any(|code| code == finding.code))
+        .is_some_and(|instruction| {
+            instruction
+                .ignored
+                .iter()
+                .filter_map(|name| rule(name))
+                .any(|named| named.code == finding.code)
+        })
 }
 
 /// XX001 for a stage on the target platform.
@@ -726,6 +734,25 @@ mod tests {
             RUN xx-apt-get install -y libc6-dev\n\
             FROM scratch\nCOPY --from=build /a /a\nCOPY --from=other /b /b\n";
         assert_eq!(findings(text), [("XX004", 5), ("XX005", 5), ("XX005", 9)]);
+    }
+
+    #[test]
+    fn hadolint_ignore_comments_silence_our_rules() {
+        // Inline, above the finding's instruction, by code or name, next
+        // to hadolint's own rules and with a remark.
+        let text =
+            "# hadolint ignore=DL3006,XX001 # emulation is fine here\nFROM debian\nRUN make\n";
+        assert_eq!(findings(text), []);
+        let text = "# hadolint ignore=EmulatedRunStage\nFROM debian\nRUN make\n";
+        assert_eq!(findings(text), []);
+        // Only the next instruction.
+        let text = "# hadolint ignore=XX001\nFROM debian AS a\nRUN make\nFROM debian\nCOPY --from=a /a /a\nRUN make\n";
+        assert_eq!(findings(text), [("XX001", 4)]);
+        // File-wide, anywhere in the file.
+        let text = "FROM debian\n# hadolint global ignore=DL3008,XX001\nRUN make\n";
+        assert_eq!(findings(text), []);
+        let text = "FROM debian\n# xx-lint global ignore=XX002\nRUN make\n";
+        assert_eq!(findings(text), [("XX001", 1)]);
     }
 
     #[test]

@@ -21,8 +21,9 @@ pub struct Instruction {
     pub args: String,
     /// Bodies of here-documents (`RUN <<EOF`), in order.
     pub heredocs: Vec<String>,
-    /// Rule codes named by `# xx-lint ignore=CODE[,CODE]` comments right
-    /// above the instruction.
+    /// Rules (codes or names, as written) named by `# xx-lint
+    /// ignore=CODE[,CODE]` or `# hadolint ignore=CODE[,CODE]` comments
+    /// right above the instruction.
     pub ignored: Vec<String>,
     /// The words of an exec-form (JSON array) instruction,
     /// `RUN ["go", "build"]`.
@@ -166,15 +167,59 @@ const FLAGGED: &[&str] = &["FROM", "RUN", "COPY", "ADD"];
 /// Instructions that may carry here-documents.
 const HEREDOC_KEYWORDS: &[&str] = &["RUN", "COPY", "ADD"];
 
-/// The comment that silences lint rules for the next instruction.
-const IGNORE_PRAGMA: &str = "xx-lint ignore=";
+/// The tools whose ignore comments name lint rules: ours, and hadolint's
+/// spelling, so that one comment can silence both linters.
+const PRAGMA_TOOLS: &[&str] = &["xx-lint", "hadolint"];
+
+/// An ignore comment (the text after `#`): `xx-lint ignore=A,B` or
+/// `hadolint ignore=A,B` for the next instruction, `... global ignore=A,B`
+/// for the whole file; a `#` after the list starts a remark. Returns
+/// (global, the rules as written).
+pub fn ignore_pragma(comment: &str) -> Option<(bool, Vec<String>)> {
+    let comment = comment.trim();
+    let rest = PRAGMA_TOOLS
+        .iter()
+        .find_map(|tool| comment.strip_prefix(tool))?;
+    if !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    let rest = rest.trim_start();
+    let (global, rest) = match rest.strip_prefix("global") {
+        Some(after) if after.starts_with([' ', '\t']) => (true, after.trim_start()),
+        _ => (false, rest),
+    };
+    let list = rest.strip_prefix("ignore=")?;
+    let list = list.split('#').next().unwrap_or_default();
+    let rules = list
+        .split([',', ' ', '\t'])
+        .filter(|rule| !rule.is_empty())
+        .map(str::to_string)
+        .collect();
+    Some((global, rules))
+}
+
+/// A Dockerfile's instructions and its file-wide ignore comments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Parsed {
+    /// The instructions, in order.
+    pub instructions: Vec<Instruction>,
+    /// Rules named by `# hadolint global ignore=` or `# xx-lint global
+    /// ignore=` comments anywhere in the file, as written.
+    pub global_ignored: Vec<String>,
+}
 
 /// Read `text` into its instructions.
 pub fn parse(text: &str) -> Result<Vec<Instruction>, ParseError> {
+    read(text).map(|parsed| parsed.instructions)
+}
+
+/// Read `text` into its instructions and file-wide ignore comments.
+pub fn read(text: &str) -> Result<Parsed, ParseError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines: Vec<&str> = text.lines().collect();
     let escape = directives(text)?.escape;
     let mut instructions = Vec::new();
+    let mut global_ignored: Vec<String> = Vec::new();
     let mut ignored: Vec<String> = Vec::new();
     let mut index = 0;
     while index < lines.len() {
@@ -184,14 +229,10 @@ pub fn parse(text: &str) -> Result<Vec<Instruction>, ParseError> {
             continue;
         }
         if let Some(comment) = trimmed.strip_prefix('#') {
-            if let Some(codes) = comment.trim().strip_prefix(IGNORE_PRAGMA) {
-                ignored.extend(
-                    codes
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|code| !code.is_empty())
-                        .map(str::to_string),
-                );
+            match ignore_pragma(comment) {
+                Some((true, rules)) => global_ignored.extend(rules),
+                Some((false, rules)) => ignored.extend(rules),
+                None => {}
             }
             index += 1;
             continue;
@@ -255,7 +296,10 @@ pub fn parse(text: &str) -> Result<Vec<Instruction>, ParseError> {
         instruction.ignored = std::mem::take(&mut ignored);
         instructions.push(instruction);
     }
-    Ok(instructions)
+    Ok(Parsed {
+        instructions,
+        global_ignored,
+    })
 }
 
 /// The parser directives of `text`: comments of the form `# name=value`
@@ -512,6 +556,27 @@ mod tests {
         let parsed = parse("# xx-lint ignore=XX002, XX003\nRUN cargo build\nRUN make\n").unwrap();
         assert_eq!(parsed[0].ignored, vec!["XX002", "XX003"]);
         assert!(parsed[1].ignored.is_empty());
+    }
+
+    #[test]
+    fn hadolint_ignore_comments_are_read_too() {
+        let parsed = read(
+            "# hadolint global ignore=DL3006,XX001 # we accept these\nFROM debian\n\
+             # hadolint ignore=DL3008,XX002 # built on purpose\n# xx-lint ignore=EmulatedRunStage\nRUN make\n\
+             # hadolintignore=XX003\n# xx-lint ignore XX004\nRUN make\n",
+        )
+        .unwrap();
+        assert_eq!(parsed.global_ignored, ["DL3006", "XX001"]);
+        assert_eq!(
+            parsed.instructions[1].ignored,
+            ["DL3008", "XX002", "EmulatedRunStage"]
+        );
+        assert!(parsed.instructions[2].ignored.is_empty());
+        assert_eq!(
+            ignore_pragma(" xx-lint global ignore=XX005"),
+            Some((true, vec!["XX005".to_string()]))
+        );
+        assert_eq!(ignore_pragma(" hadolint shell=powershell"), None);
     }
 
     #[test]

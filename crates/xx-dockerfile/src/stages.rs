@@ -91,6 +91,9 @@ pub struct Dockerfile {
     pub stages: Vec<Stage>,
     /// Rules named by a `# check=skip=` parser directive.
     pub check_skip: Vec<String>,
+    /// Rules named by `# hadolint global ignore=` or `# xx-lint global
+    /// ignore=` comments, as written.
+    pub global_ignored: Vec<String>,
 }
 
 impl Dockerfile {
@@ -102,7 +105,8 @@ impl Dockerfile {
             ("TARGETOS".to_string(), "linux".to_string()),
             ("BUILDOS".to_string(), "linux".to_string()),
         ];
-        for instruction in parse::parse(text)? {
+        let parsed = parse::read(text)?;
+        for instruction in parsed.instructions {
             if instruction.keyword == "FROM" {
                 let mut stage = stage_from(stages.len(), instruction)?;
                 stage.base = expand(&stage.base, &defaults);
@@ -137,6 +141,7 @@ impl Dockerfile {
             global_args,
             stages,
             check_skip: parse::directives(text)?.check_skip,
+            global_ignored: parsed.global_ignored,
         })
     }
 
