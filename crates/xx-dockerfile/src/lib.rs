@@ -8,6 +8,7 @@
 //! Pure: text in, findings or text out. The `xx lint` and `xx lower`
 //! commands read and write the files.
 
+pub mod config;
 pub mod error;
 pub mod lint;
 pub mod lower;
@@ -15,6 +16,7 @@ pub mod parse;
 pub mod shell;
 pub mod stages;
 
+pub use config::{parse_config, Config as LintConfig, ConfigError, Threshold};
 pub use error::ParseError;
 pub use lint::{lint, Finding, Rule, Severity, RULES};
 pub use lower::{lower, LowerError, Lowered, Options as LowerOptions};
