@@ -418,3 +418,125 @@ fn the_copied_files_check_passes_the_targets_binaries_and_fails_others() {
         );
     }
 }
+
+#[test]
+fn checkstyle_reports_each_finding_for_ci() {
+    let file = fixture("go-emulated.Dockerfile");
+    let name = file.to_str().unwrap();
+    let out = lint(&["--format", "checkstyle", name]);
+    assert_eq!(out.status.code(), Some(0));
+    let xml = text(&out.stdout);
+    assert!(
+        xml.starts_with(&format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<checkstyle version=\"4.3\">\n  <file name=\"{name}\">\n    <error line=\"3\" column=\"1\" severity=\"warning\" message=\"stage build runs on the target platform: "
+        )),
+        "{xml}"
+    );
+    assert_eq!(xml.matches("<error ").count(), 2, "{xml}");
+    assert_eq!(xml.matches("source=\"XX001\"/>").count(), 2, "{xml}");
+    assert!(xml.ends_with("  </file>\n</checkstyle>\n"));
+    // Errors say so.
+    let file = fixture("go-host-arch.Dockerfile");
+    let out = lint(&["--format", "checkstyle", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("<error line=\"6\" column=\"1\" severity=\"error\""));
+}
+
+#[test]
+fn hadolint_ignore_comments_silence_xx_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("Dockerfile");
+    std::fs::write(
+        &path,
+        "FROM golang:1.22 AS build\n# hadolint ignore=XX001,DL3006 # emulation accepted\nFROM debian AS tools\nRUN make\n\
+         # hadolint ignore=DL3008\nFROM debian\nCOPY --from=build /a /a\nCOPY --from=tools /b /b\nRUN apt-get install -y curl\n",
+    )
+    .unwrap();
+    let out = lint(&[path.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    // The tools stage is silenced; the final stage (DL3008 only) is not.
+    assert_eq!(stdout.matches(": XX001 ").count(), 1, "{stdout}");
+    assert!(stdout.contains("Dockerfile:6: XX001 warning"), "{stdout}");
+    std::fs::write(
+        &path,
+        "# hadolint global ignore=XX001\nFROM debian AS tools\nRUN make\nFROM debian\nCOPY --from=tools /b /b\nRUN make\n",
+    )
+    .unwrap();
+    let out = lint(&[path.to_str().unwrap()]);
+    assert!(
+        out.status.success() && out.stdout.is_empty(),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn a_config_file_next_to_the_dockerfile_or_named_sets_ignores_and_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let dockerfile = dir.path().join("Dockerfile");
+    std::fs::copy(fixture("go-emulated.Dockerfile"), &dockerfile).unwrap();
+    let dockerfile = dockerfile.to_str().unwrap();
+    let config = dir.path().join(".xx-lint.yaml");
+
+    // Warnings fail with failure-threshold: warning (or strict: true).
+    std::fs::write(&config, "# CI settings\nfailure-threshold: warning\n").unwrap();
+    assert_eq!(lint(&[dockerfile]).status.code(), Some(1));
+    std::fs::write(&config, "strict: true\n").unwrap();
+    assert_eq!(lint(&[dockerfile]).status.code(), Some(1));
+    // The command line wins.
+    let out = lint(&["--failure-threshold", "error", dockerfile]);
+    assert_eq!(out.status.code(), Some(0));
+
+    // ignored: by code or name, as a block list.
+    std::fs::write(&config, "ignored:\n  - EmulatedRunStage\nstrict: true\n").unwrap();
+    let out = lint(&[dockerfile]);
+    assert!(
+        out.status.success() && out.stdout.is_empty(),
+        "{}",
+        text(&out.stdout)
+    );
+    std::fs::remove_file(&config).unwrap();
+    // .yml works too.
+    std::fs::write(dir.path().join(".xx-lint.yml"), "ignored: [XX001]\n").unwrap();
+    assert!(lint(&[dockerfile]).stdout.is_empty());
+
+    // --config names a file anywhere; errors are still printed with
+    // failure-threshold none, and exit 0.
+    let other = tempfile::tempdir().unwrap();
+    let named = other.path().join("lint.yaml");
+    std::fs::write(&named, "failure-threshold: none\n").unwrap();
+    let host_arch = fixture("go-host-arch.Dockerfile");
+    let out = lint(&[
+        "--config",
+        named.to_str().unwrap(),
+        host_arch.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains(": XX002 error: "));
+    let out = lint(&["--failure-threshold", "ignore", host_arch.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+
+    // A bad or missing file cannot be linted with: exit 2, one line.
+    std::fs::write(&named, "ignored: [XX001]\nstrict: maybe\n").unwrap();
+    let missing = other.path().join("missing.yaml");
+    for (config, wanted) in [
+        (
+            named.to_str().unwrap().to_string(),
+            format!(
+                "{}: line 2: strict: true or false, got \"maybe\"",
+                named.display()
+            ),
+        ),
+        (
+            missing.to_str().unwrap().to_string(),
+            format!("cannot read {}", missing.display()),
+        ),
+    ] {
+        let out = lint(&["--config", &config, dockerfile]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(out.stdout.is_empty());
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(&wanted), "{stderr}");
+    }
+}

@@ -3,10 +3,10 @@
 //! target, and which use xx tools before declaring the target.
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use xx_dockerfile::{Dockerfile, Finding, Severity};
+use xx_dockerfile::{Dockerfile, Finding, LintConfig, Severity, Threshold};
 
 use crate::exit::Outcome;
 
@@ -26,7 +26,41 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0, for code-scanning annotations.
     Sarif,
+    /// Checkstyle XML, as CI systems read it (Jenkins, GitLab, reviewdog).
+    Checkstyle,
 }
+
+/// `--failure-threshold` values (hadolint's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailureThreshold {
+    /// Error findings fail (the default).
+    Error,
+    /// Any finding fails (same as `--strict`).
+    Warning,
+    /// As `warning` (hadolint's level below warning).
+    Info,
+    /// As `warning` (hadolint's lowest level).
+    Style,
+    /// Nothing fails; findings are still printed.
+    None,
+    /// As `none`.
+    Ignore,
+}
+
+impl From<FailureThreshold> for Threshold {
+    fn from(value: FailureThreshold) -> Threshold {
+        match value {
+            FailureThreshold::Error => Threshold::Error,
+            FailureThreshold::Warning | FailureThreshold::Info | FailureThreshold::Style => {
+                Threshold::Warning
+            }
+            FailureThreshold::None | FailureThreshold::Ignore => Threshold::Never,
+        }
+    }
+}
+
+/// The configuration files looked for next to the Dockerfile.
+const CONFIG_NAMES: &[&str] = &[".xx-lint.yaml", ".xx-lint.yml"];
 
 /// Options of `xx lint`.
 #[derive(Debug, clap::Args)]
@@ -47,14 +81,59 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
-    /// Exit 1 for warnings too (errors always do).
+    /// Exit 1 for warnings too (errors always do); `--failure-threshold
+    /// warning`.
     #[arg(long)]
     pub strict: bool,
+    /// Which findings make the exit status 1: `error` (default),
+    /// `warning` (any), `none`; hadolint's `info`/`style` are `warning`,
+    /// `ignore` is `none`. Overrides `--strict` and the config file.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub failure_threshold: Option<FailureThreshold>,
+    /// The configuration file (default: `.xx-lint.yaml` or `.xx-lint.yml`
+    /// next to the Dockerfile, if there is one).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// The configuration: `--config FILE`, else the first of
+/// [`CONFIG_NAMES`] next to the Dockerfile (the current folder for
+/// standard input), else none. `Err` is the one-line message.
+fn load_config(args: &Args) -> Result<LintConfig, String> {
+    let path = match &args.config {
+        Some(path) => path.clone(),
+        None => {
+            let dir = if args.dockerfile.as_os_str() == "-" {
+                Path::new(".")
+            } else {
+                match args.dockerfile.parent() {
+                    Some(dir) if !dir.as_os_str().is_empty() => dir,
+                    _ => Path::new("."),
+                }
+            };
+            match CONFIG_NAMES
+                .iter()
+                .map(|name| dir.join(name))
+                .find(|path| path.is_file())
+            {
+                Some(path) => path,
+                None => return Ok(LintConfig::default()),
+            }
+        }
+    };
+    let shown = path.display();
+    let text =
+        std::fs::read_to_string(&path).map_err(|err| format!("cannot read {shown}: {err}"))?;
+    xx_dockerfile::parse_config(&text).map_err(|err| format!("{shown}: {err}"))
 }
 
 /// Lint `args.dockerfile`, printing the findings to `out`.
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<Outcome> {
-    let mut ignored = Vec::new();
+    let config = match load_config(args) {
+        Ok(config) => config,
+        Err(message) => return Ok(cannot_lint(message)),
+    };
+    let mut ignored: Vec<&str> = config.ignored.iter().map(|rule| rule.code).collect();
     for code in &args.ignore {
         match xx_dockerfile::lint::rule(code) {
             Some(rule) => ignored.push(rule.code),
@@ -95,15 +174,24 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<Outcome> {
                 serde_json::to_string_pretty(&sarif(&name, &findings))?
             )?;
         }
+        Format::Checkstyle => write!(out, "{}", checkstyle(&name, &findings))?,
         Format::Text => {
             for finding in &findings {
                 write!(out, "{}", format_finding(&name, finding))?;
             }
         }
     }
-    let failing = findings
-        .iter()
-        .any(|finding| finding.severity == Severity::Error || args.strict);
+    let threshold = args
+        .failure_threshold
+        .map(Threshold::from)
+        .or(args.strict.then_some(Threshold::Warning))
+        .or(config.threshold())
+        .unwrap_or(Threshold::Error);
+    let failing = findings.iter().any(|finding| match threshold {
+        Threshold::Error => finding.severity == Severity::Error,
+        Threshold::Warning => true,
+        Threshold::Never => false,
+    });
     Ok(if failing {
         Outcome::Exit(1)
     } else {
@@ -154,6 +242,47 @@ pub(crate) fn sarif(file: &str, findings: &[Finding]) -> serde_json::Value {
             "results": results,
         }],
     })
+}
+
+/// A Checkstyle XML report of `findings` in `file`: one `<file>`, one
+/// `<error>` per finding with its line, severity, message (and hint) and
+/// the rule's code as `source`.
+pub(crate) fn checkstyle(file: &str, findings: &[Finding]) -> String {
+    let mut xml =
+        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<checkstyle version=\"4.3\">\n");
+    xml.push_str(&format!("  <file name=\"{}\">\n", xml_escape(file)));
+    for finding in findings {
+        xml.push_str(&format!(
+            "    <error line=\"{}\" column=\"1\" severity=\"{}\" message=\"{}\" source=\"{}\"/>\n",
+            finding.line,
+            level(finding.severity),
+            xml_escape(&format!("{} ({})", finding.message, finding.hint)),
+            finding.code
+        ));
+    }
+    xml.push_str("  </file>\n</checkstyle>\n");
+    xml
+}
+
+/// `text` for an XML attribute value.
+fn xml_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&apos;"),
+            '\n' => escaped.push_str("&#10;"),
+            '\t' => escaped.push_str("&#9;"),
+            // Not allowed in XML 1.0.
+            c if (c as u32) < 0x20 && c != '\r' => escaped.push('?'),
+            '\r' => escaped.push_str("&#13;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
 }
 
 fn level(severity: Severity) -> &'static str {
@@ -223,6 +352,26 @@ mod tests {
                 .as_array()
                 .map(Vec::len),
             Some(5)
+        );
+    }
+
+    #[test]
+    fn checkstyle_is_escaped_xml_with_one_error_per_finding() {
+        let file = Dockerfile::parse("FROM debian\nRUN make\n").unwrap();
+        let findings = xx_dockerfile::lint(&file, None).unwrap();
+        let xml = checkstyle("dir/<a&b>\"Dockerfile\"", &findings);
+        assert!(xml.starts_with(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<checkstyle version=\"4.3\">\n  <file name=\"dir/&lt;a&amp;b&gt;&quot;Dockerfile&quot;\">\n    <error line=\"1\" column=\"1\" severity=\"warning\" message=\"stage #0 runs on the target platform: RUN at line 2 executes"
+        ), "{xml}");
+        assert!(
+            xml.ends_with("source=\"XX001\"/>\n  </file>\n</checkstyle>\n"),
+            "{xml}"
+        );
+        assert!(xml.contains("(`xx lower` rewrites it so)"));
+        assert_eq!(xml_escape("a'b\n\u{1}"), "a&apos;b&#10;?");
+        assert_eq!(
+            checkstyle("Dockerfile", &[]),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<checkstyle version=\"4.3\">\n  <file name=\"Dockerfile\">\n  </file>\n</checkstyle>\n"
         );
     }
 }
