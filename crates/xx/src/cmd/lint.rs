@@ -26,7 +26,7 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0, for code-scanning annotations.
     Sarif,
-    /// Checkstyle XML, as CI systems read it (Jenkins, GitLab, reviewdog).
+    /// Checkstyle XML, as CI tools read it (Jenkins warnings-ng, reviewdog).
     Checkstyle,
 }
 
