@@ -12,12 +12,14 @@ ARG TARGETPLATFORM
 RUN --mount=type=cache,target=/var/cache/apt,id=apt-emulated-$TARGETPLATFORM,sharing=locked \
     apt-get update && \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        ca-certificates cargo-web clang lld pkg-config rustc-web libc6-dev libssl-dev
+        ca-certificates cargo-web clang lld pkg-config rustc-web libc6-dev libssl-dev \
+        libzstd-dev zlib1g-dev
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/root/.cargo/registry,id=cargo-registry-emulated-$TARGETPLATFORM \
     --mount=type=cache,target=/src/target,id=rust-emulated-target-$TARGETPLATFORM \
-    export OPENSSL_STATIC=1 OPENSSL_LIB_DIR="$(dirname /usr/lib/*/libssl.a)" OPENSSL_INCLUDE_DIR=/usr/include && \
+    export OPENSSL_STATIC=1 OPENSSL_LIB_DIR="$(dirname /usr/lib/*/libssl.a)" OPENSSL_INCLUDE_DIR=/usr/include \
+        OPENSSL_LIBS=ssl:crypto:zstd:z && \
     RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked && \
     mkdir -p /out && \
     cp target/release/digest /out/digest
