@@ -180,7 +180,13 @@ fn build_all<'a>(
         // The examples take xx from the image for the build machine.
         image_platforms.insert(0, BUILD_PLATFORM);
     }
+    let started = std::time::Instant::now();
     build_images(dockerd, &image_platforms)?;
+    eprintln!(
+        "xx-rs image: {} platforms built, loaded and exported in {:.0} s",
+        image_platforms.len(),
+        started.elapsed().as_secs_f64()
+    );
     let mut built = Vec::new();
     for (example, program) in examples {
         let context = root.join("examples").join(example);
@@ -194,6 +200,7 @@ fn build_all<'a>(
             "examples/{example}: one docker build for {}",
             platforms.join(",")
         ));
+        let started = std::time::Instant::now();
         let result = dockerd.build(&BuildRequest {
             context: &context,
             dockerfile: &dockerfile,
@@ -201,8 +208,13 @@ fn build_all<'a>(
             output: BuildOutput::Local(&dest),
             show_progress: true,
         });
-        if let Err(err) = &result {
-            eprintln!("examples/{example} failed: {err:#}");
+        match &result {
+            Ok(()) => eprintln!(
+                "examples/{example}: {} platforms built in {:.0} s",
+                platforms.len(),
+                started.elapsed().as_secs_f64()
+            ),
+            Err(err) => eprintln!("examples/{example} failed: {err:#}"),
         }
         built.push((*example, *program, result));
     }
