@@ -46,6 +46,12 @@ const AARCH64_MAGIC: &str =
 const AARCH64_MASK: &str =
     r"\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff";
 
+/// The bench engine's run folder.
+const BENCH_RUN_DIR: &str = "/run/xx-rs-buildx-bench";
+
+/// The bench engine's state folder (data root, the arm64 base).
+const BENCH_STATE_DIR: &str = "/var/lib/xx-rs-buildx-bench";
+
 /// The platform both builds target.
 const PLATFORM: &str = "linux/arm64";
 
@@ -63,10 +69,17 @@ pub fn run() -> Result<()> {
             "binfmt_misc already has qemu handlers {others:?}, registered by someone else: refusing to run (the bench registers and removes its own)"
         );
     }
-    let paths = DockerdPaths::from_env()?;
-    if paths.kind != EngineKind::Buildx {
+    if DockerdPaths::from_env()?.kind != EngineKind::Buildx {
         bail!("the bench needs the buildx engine (unset XX_DOCKER_ENGINE)");
     }
+    // Its own engine (the shared prefix, its own data root): the cold
+    // builds empty the build cache, which must not cost the other tasks
+    // theirs; the arm64 base and the xx-rs image stay in it between runs.
+    let paths = DockerdPaths::separate(
+        EngineKind::Buildx,
+        Path::new(BENCH_RUN_DIR),
+        Path::new(BENCH_STATE_DIR),
+    );
     let qemu = ensure_qemu_static(&paths.prefix_dir)?;
     step("Docker engine");
     let mut dockerd = Dockerd::start_or_reuse(paths)?;
@@ -97,7 +110,14 @@ pub fn run() -> Result<()> {
 /// The cross and emulated builds, cold then warm each; the handler exists
 /// only during the emulated part (and while the arm64 base is made).
 fn measure(dockerd: &Dockerd, qemu: &Path) -> Result<(Timing, Timing)> {
-    crate::image::build_images(dockerd, &[crate::image::BUILD_PLATFORM])?;
+    dockerd.ensure_debian_base()?;
+    let image = format!("{}:latest", crate::image::IMAGE_NAME);
+    let has_image = dockerd
+        .image_platforms(&image)
+        .is_ok_and(|platforms| platforms.iter().any(|p| p == crate::image::BUILD_PLATFORM));
+    if !has_image {
+        crate::image::build_images(dockerd, &[crate::image::BUILD_PLATFORM])?;
+    }
     let root = workspace_root();
     let work = tempfile::tempdir().context("temporary folder")?;
     let context = work.path().join("rust");
@@ -194,6 +214,8 @@ fn timed_build(
 /// handler thread.
 struct Handler {
     done: bool,
+    /// Whether binfmt_misc was mounted here (and so is unmounted again).
+    mounted_here: bool,
 }
 
 impl Handler {
@@ -201,7 +223,8 @@ impl Handler {
     /// handler of SIGINT, SIGTERM and SIGHUP that removes it and exits.
     fn register(qemu: &Path) -> Result<Handler> {
         let register = Path::new(BINFMT).join("register");
-        if !register.exists() {
+        let mounted_here = !register.exists();
+        if mounted_here {
             duct::cmd!("mount", "-t", "binfmt_misc", "binfmt_misc", BINFMT)
                 .run()
                 .context("cannot mount binfmt_misc")?;
@@ -215,6 +238,9 @@ impl Handler {
         std::thread::spawn(move || {
             if let Some(signal) = signals.forever().next() {
                 remove_handler();
+                if mounted_here {
+                    unmount_binfmt();
+                }
                 eprintln!("signal {signal}: removed the {HANDLER} binfmt_misc handler");
                 std::process::exit(130);
             }
@@ -228,7 +254,10 @@ impl Handler {
         ));
         std::fs::write(&register, line)
             .with_context(|| format!("cannot register {HANDLER} in {}", register.display()))?;
-        Ok(Handler { done: false })
+        Ok(Handler {
+            done: false,
+            mounted_here,
+        })
     }
 
     /// Remove the handler, failing when it stays.
@@ -237,6 +266,9 @@ impl Handler {
         remove_handler();
         if Path::new(BINFMT).join(HANDLER).exists() {
             bail!("cannot remove the {HANDLER} binfmt_misc handler: echo -1 > {BINFMT}/{HANDLER}");
+        }
+        if self.mounted_here {
+            unmount_binfmt();
         }
         eprintln!("removed the {HANDLER} binfmt_misc handler");
         Ok(())
@@ -247,8 +279,16 @@ impl Drop for Handler {
     fn drop(&mut self) {
         if !self.done {
             remove_handler();
+            if self.mounted_here {
+                unmount_binfmt();
+            }
         }
     }
+}
+
+/// Unmount binfmt_misc (mounted by [`Handler::register`]).
+fn unmount_binfmt() {
+    let _ = duct::cmd!("umount", BINFMT).stderr_null().unchecked().run();
 }
 
 /// `echo -1 > /proc/sys/fs/binfmt_misc/qemu-aarch64`, if it exists.
