@@ -37,7 +37,7 @@ const BINFMT: &str = "/proc/sys/fs/binfmt_misc";
 const HANDLER: &str = "qemu-aarch64";
 
 /// The arm64 Debian base of the emulated build.
-pub const ARM64_BASE: &str = "xx-rs-bench/debian-arm64:bookworm";
+pub const ARM64_BASE: &str = "xx-rs-bench/debian-arm64:bookworm-2";
 
 /// The ELF magic and mask of aarch64 programs (as Debian's
 /// qemu-user-static registers them).
@@ -110,14 +110,7 @@ pub fn run() -> Result<()> {
 /// The cross and emulated builds, cold then warm each; the handler exists
 /// only during the emulated part (and while the arm64 base is made).
 fn measure(dockerd: &Dockerd, qemu: &Path) -> Result<(Timing, Timing)> {
-    dockerd.ensure_debian_base()?;
-    let image = format!("{}:latest", crate::image::IMAGE_NAME);
-    let has_image = dockerd
-        .image_platforms(&image)
-        .is_ok_and(|platforms| platforms.iter().any(|p| p == crate::image::BUILD_PLATFORM));
-    if !has_image {
-        crate::image::build_images(dockerd, &[crate::image::BUILD_PLATFORM])?;
-    }
+    seed_images(dockerd)?;
     let root = workspace_root();
     let work = tempfile::tempdir().context("temporary folder")?;
     let context = work.path().join("rust");
@@ -140,6 +133,50 @@ fn measure(dockerd: &Dockerd, qemu: &Path) -> Result<(Timing, Timing)> {
     })();
     handler.unregister()?;
     Ok((emulated?, cross))
+}
+
+/// Whether `engine`'s image store has `image`.
+fn has_image(engine: &Dockerd, image: &str) -> bool {
+    engine
+        .docker(["image", "inspect", image])
+        .stdout_null()
+        .stderr_null()
+        .unchecked()
+        .run()
+        .is_ok_and(|out| out.status.success())
+}
+
+/// Give the bench engine the Debian bases and the xx-rs image from the
+/// xx-rs engine (`docker save | docker load`; made there first when
+/// missing), once.
+fn seed_images(bench: &Dockerd) -> Result<()> {
+    let xx_image = format!("{}:latest", crate::image::IMAGE_NAME);
+    let wanted: Vec<String> = crate::docker::DEBIAN_SUITES
+        .iter()
+        .map(|suite| format!("debian:{suite}"))
+        .chain([xx_image.clone()])
+        .collect();
+    let missing: Vec<&String> = wanted
+        .iter()
+        .filter(|image| !has_image(bench, image))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    step("copying the base images and xx-rs from the xx-rs engine");
+    let main = Dockerd::start_or_reuse(DockerdPaths::of(EngineKind::Buildx))?;
+    main.ensure_debian_base()?;
+    if !has_image(&main, &xx_image) {
+        crate::image::build_images(&main, &[crate::image::BUILD_PLATFORM])?;
+    }
+    for image in missing {
+        main.docker(["save", image.as_str()])
+            .pipe(bench.docker(["load", "--quiet"]))
+            .stdout_null()
+            .run()
+            .with_context(|| format!("docker save {image} | docker load"))?;
+    }
+    Ok(())
 }
 
 /// A cold build (build cache pruned first), then a warm one after an edit
@@ -393,6 +430,7 @@ fn ensure_arm64_base(dockerd: &Dockerd) -> Result<()> {
         "Types: deb\nURIs: {mirror}\nSuites: {suite} {suite}-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n",
         suite = crate::docker::DEBIAN_SUITE
     );
+    crate::docker::copy_site_certificates(Path::new(crate::docker::SITE_CERTIFICATES), &root)?;
     let _ = std::fs::remove_file(root.join("etc/apt/sources.list"));
     std::fs::create_dir_all(root.join("etc/apt/sources.list.d"))?;
     std::fs::write(root.join("etc/apt/sources.list.d/debian.sources"), sources)?;

@@ -1322,13 +1322,13 @@ fn configure_apt_sources(root: &Path, suite: &str, mirror: &str) -> Result<()> {
 }
 
 /// Where Debian keeps locally added CA certificates.
-const SITE_CERTIFICATES: &str = "/usr/local/share/ca-certificates";
+pub const SITE_CERTIFICATES: &str = "/usr/local/share/ca-certificates";
 
 /// Copy the host's locally added CA certificates (`*.crt` in
 /// [`SITE_CERTIFICATES`], e.g. of a TLS-intercepting proxy) into the same
 /// folder of `root`, so that installing `ca-certificates` in a build stage
 /// trusts them too, as a site's own base image would.
-fn copy_site_certificates(from: &Path, root: &Path) -> Result<()> {
+pub fn copy_site_certificates(from: &Path, root: &Path) -> Result<()> {
     let Ok(entries) = std::fs::read_dir(from) else {
         return Ok(());
     };
