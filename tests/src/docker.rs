@@ -1,28 +1,42 @@
-//! Docker for the end-to-end tests: one engine per test process, the
-//! `xx-rs` image built once, BuildKit builds exported to host folders.
+//! Docker for the end-to-end tests: one engine for the suite, the `xx-rs`
+//! image built once for every platform in one invocation, BuildKit builds
+//! of many platforms exported to host folders.
 //!
 //! The engine code itself ([`Dockerd`], the Debian base import) is shared
 //! with `cargo xtask image`: it lives in `xtask/src/docker.rs` and is
 //! included here unchanged.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 
 use crate::workspace::workspace_root;
 
 #[path = "../../xtask/src/docker.rs"]
 mod engine;
+#[path = "../../xtask/src/engine_prefix.rs"]
+mod engine_prefix;
 
 pub use engine::*;
 
-/// The tag the examples' `XX_IMAGE` argument defaults to.
+/// The tag the examples' `XX_IMAGE` argument defaults to (`xx-rs:latest`).
 pub const XX_IMAGE: &str = "xx-rs";
 
-/// The engine shared by the tests of this process: started (or reused)
-/// by the first caller and stopped when the last holder drops it.
+/// The platforms the image is built for, and every example of the suite
+/// at most (see tests/tests/docker.rs for the reduced matrices).
+pub const PLATFORMS: [&str; 6] = [
+    "linux/amd64",
+    "linux/arm64",
+    "linux/arm/v7",
+    "linux/ppc64le",
+    "linux/s390x",
+    "linux/riscv64",
+];
+
+/// The engine shared by the tests of this process: reused when one answers
+/// (`cargo xtask test` starts one for the whole suite), else started by the
+/// first caller and stopped when the last holder drops it.
 pub fn shared_dockerd() -> Result<Arc<Dockerd>> {
     static SHARED: Mutex<Weak<Dockerd>> = Mutex::new(Weak::new());
     let mut shared = SHARED
@@ -31,105 +45,75 @@ pub fn shared_dockerd() -> Result<Arc<Dockerd>> {
     if let Some(dockerd) = shared.upgrade() {
         return Ok(dockerd);
     }
-    let dockerd = Arc::new(Dockerd::start_or_reuse(DockerdPaths::from_env())?);
+    let dockerd = Arc::new(Dockerd::start_or_reuse(DockerdPaths::from_env()?)?);
     *shared = Arc::downgrade(&dockerd);
     Ok(dockerd)
 }
 
-/// Make `debian:bookworm` and build `xx-rs` (base-image/Dockerfile) for
-/// the build machine, once per test process.
-pub fn ensure_xx_image(dockerd: &Dockerd) -> Result<()> {
-    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
+/// The platforms `ensure_xx_image` builds the image for: all of
+/// [`PLATFORMS`] in one invocation with the buildx engine; the build
+/// machine's alone with the classic engine (it loads one platform per tag).
+pub fn image_platforms(dockerd: &Dockerd) -> &'static [&'static str] {
+    match dockerd.kind() {
+        EngineKind::Buildx => &PLATFORMS,
+        EngineKind::Classic => &PLATFORMS[..1],
+    }
+}
+
+/// Make `debian:bookworm`, then build `xx-rs` (base-image/Dockerfile) for
+/// [`image_platforms`] in one invocation, loaded as one multi-platform
+/// image, and export its files for each platform (a second invocation,
+/// from the cache) into `target/xx-e2e/xx-image`; once per test process. Returns that folder (see [`platform_export_dir`]).
+pub fn ensure_xx_image(dockerd: &Dockerd) -> Result<PathBuf> {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     BUILT
         .get_or_init(|| build_xx_image(dockerd).map_err(|err| format!("{err:#}")))
         .clone()
         .map_err(|err| anyhow!(err))
 }
 
-fn build_xx_image(dockerd: &Dockerd) -> Result<()> {
+fn build_xx_image(dockerd: &Dockerd) -> Result<PathBuf> {
     dockerd.ensure_debian_base()?;
     let root = workspace_root();
-    let output = build(
-        dockerd,
-        &root,
-        &root.join("base-image/Dockerfile"),
-        "linux/amd64",
-        &["--tag", XX_IMAGE],
-    )?;
-    if !output.status.success() {
-        bail!(
-            "building the xx-rs image failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+    let dockerfile = root.join("base-image/Dockerfile");
+    let platforms = image_platforms(dockerd);
+    let exports = root.join("target/xx-e2e/xx-image");
+    if exports.exists() {
+        std::fs::remove_dir_all(&exports)
+            .with_context(|| format!("cannot remove {}", exports.display()))?;
     }
-    Ok(())
+    for output in [BuildOutput::Load(XX_IMAGE), BuildOutput::Local(&exports)] {
+        dockerd
+            .build(&BuildRequest {
+                context: &root,
+                dockerfile: &dockerfile,
+                platforms,
+                output,
+                show_progress: false,
+            })
+            .context("building the xx-rs image")?;
+    }
+    Ok(exports)
 }
 
-/// `DOCKER_BUILDKIT=1 docker build --network host --platform <platform>
-/// --file <dockerfile> <extra...> <context>`, output captured (BuildKit
-/// writes its progress to stderr in `plain` form).
-pub fn build(
-    dockerd: &Dockerd,
-    context: &Path,
-    dockerfile: &Path,
-    platform: &str,
-    extra: &[&str],
-) -> Result<Output> {
-    let mut args: Vec<String> = [
-        "build",
-        "--progress",
-        "plain",
-        "--network",
-        "host",
-        "--platform",
-        platform,
-        "--file",
-    ]
-    .iter()
-    .map(|arg| arg.to_string())
-    .collect();
-    args.push(dockerfile.display().to_string());
-    args.extend(extra.iter().map(|arg| arg.to_string()));
-    args.push(context.display().to_string());
-    dockerd
-        .docker(&args)
-        .stdin_null()
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .run()
-        .with_context(|| format!("cannot run {DOCKER_CLIENT} build"))
-}
-
-/// Build `dockerfile` with `context` for `platform` and export its final
-/// stage (`-o type=local`) into `dest`; fails with BuildKit's log of the
-/// failed step on error.
+/// Build `dockerfile` with `context` for `platforms` in one invocation
+/// (buildx engine) and export its final stage (`-o type=local`) into
+/// `dest`, one folder per platform ([`platform_export_dir`]); a failure
+/// names the platform and shows the failed step's log.
 pub fn build_to(
     dockerd: &Dockerd,
     context: &Path,
     dockerfile: &Path,
-    platform: &str,
+    platforms: &[&str],
     dest: &Path,
 ) -> Result<()> {
-    if !dockerfile.is_file() {
-        bail!("{} is not a file", dockerfile.display());
-    }
-    let output_spec = format!("type=local,dest={}", dest.display());
-    let output = build(
-        dockerd,
+    dockerd.build(&BuildRequest {
         context,
         dockerfile,
-        platform,
-        &["--output", &output_spec],
-    )?;
-    if !output.status.success() {
-        bail!(
-            "docker build of {} for {platform} failed:\n{}",
-            dockerfile.display(),
-            failed_step_log(&String::from_utf8_lossy(&output.stderr))
-        );
-    }
-    Ok(())
+        platforms,
+        output: BuildOutput::Local(dest),
+        show_progress: false,
+    })
 }
 
 /// The binfmt_misc handlers that run foreign binaries through qemu (their
@@ -152,24 +136,4 @@ pub fn export_dir(prefix: &str) -> Result<tempfile::TempDir> {
         .prefix(prefix)
         .tempdir()
         .context("temporary folder for build results")
-}
-
-/// A path below `dir` for a platform (`linux/arm/v7` -> `linux-arm-v7`).
-pub fn platform_dir(dir: &Path, platform: &str) -> PathBuf {
-    dir.join(platform.replace('/', "-"))
-}
-
-/// The last 40 lines of the step that failed in a `--progress plain` log
-/// (`#12 ERROR: ...` names step 12), or the log's last 60 lines.
-fn failed_step_log(log: &str) -> String {
-    let failed_step = log.lines().find_map(|line| {
-        let (step, rest) = line.split_once(' ')?;
-        rest.starts_with("ERROR").then(|| format!("{step} "))
-    });
-    let lines: Vec<&str> = match &failed_step {
-        Some(step) => log.lines().filter(|line| line.starts_with(step)).collect(),
-        None => log.lines().collect(),
-    };
-    let keep = if failed_step.is_some() { 40 } else { 60 };
-    lines[lines.len().saturating_sub(keep)..].join("\n")
 }

@@ -17,6 +17,11 @@ pub struct Args {
     /// Exit non-zero when a target is missed.
     #[arg(long)]
     pub check: bool,
+    /// Instead: the emulated-vs-cross Docker bench (examples/rust for
+    /// linux/arm64, cold and warm; registers a qemu binfmt_misc handler
+    /// for its duration only).
+    #[arg(long)]
+    pub docker: bool,
 }
 
 /// Summary statistics of a set of timings.
@@ -104,6 +109,9 @@ fn elf_files(dirs: &[&str]) -> Result<Vec<String>> {
 
 /// Run the benchmarks.
 pub fn run(args: &Args) -> Result<()> {
+    if args.docker {
+        return crate::bench_docker::run();
+    }
     step("building a static xx (release, +crt-static), as the image ships it");
     let xx = build_static_xx()?;
     let links = link_tools(&xx)?;

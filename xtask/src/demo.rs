@@ -9,34 +9,43 @@ use crate::util::{build_xx, link_tools, step};
 /// Options of `cargo xtask demo`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Target platform (os/arch[/variant]).
-    #[arg(long, default_value = "linux/arm64")]
-    pub platform: String,
-    /// The Docker path: build the xx-rs image and examples/<example> with
-    /// BuildKit on a local dockerd, then verify and run the result.
+    /// Target platform (os/arch[/variant]); with --docker, a
+    /// comma-separated list built in one invocation per example.
+    #[arg(long, value_delimiter = ',', default_value = "linux/arm64")]
+    pub platform: Vec<String>,
+    /// The Docker path: build the xx-rs image and the examples/ with
+    /// BuildKit (buildx) on the xx-rs engine, then verify and run every
+    /// artifact under qemu-user.
     #[arg(long)]
     pub docker: bool,
-    /// The example the Docker path builds (c, cpp-cmake, rust, go).
-    #[arg(long, default_value = "c", requires = "docker")]
-    pub example: String,
+    /// The examples the Docker path builds (comma-separated: c, cpp-cmake,
+    /// rust, go; all when not given).
+    #[arg(long, value_delimiter = ',', requires = "docker")]
+    pub example: Vec<String>,
 }
 
 /// Run the demo.
 pub fn run(args: &Args) -> Result<()> {
     if args.docker {
-        return crate::image::demo(&args.platform, &args.example);
+        return crate::docker_demo::run(&args.platform, &args.example);
     }
+    let [platform] = args.platform.as_slice() else {
+        anyhow::bail!(
+            "the demo without --docker takes one platform, not {}",
+            args.platform.join(",")
+        );
+    };
     crate::prereq::install_packages(crate::prereq::DEMO_PACKAGES)?;
     step("building xx (release)");
     let xx = build_xx("release")?;
     let links = link_tools(&xx)?;
     let info = links.path().join("xx-info");
 
-    step(&format!("xx-info for {}", args.platform));
+    step(&format!("xx-info for {platform}"));
     let json = duct::cmd!(&info, "--json")
-        .env("TARGETPLATFORM", &args.platform)
+        .env("TARGETPLATFORM", platform)
         .read()
-        .with_context(|| format!("xx-info --json for {}", args.platform))?;
+        .with_context(|| format!("xx-info --json for {platform}"))?;
     println!("{json}");
     let summary: serde_json::Value = serde_json::from_str(&json).context("xx-info --json")?;
     let field = |name: &str| summary[name].as_str().unwrap_or_default().to_string();
@@ -54,7 +63,7 @@ pub fn run(args: &Args) -> Result<()> {
         &hello_c,
         "#include <stdio.h>\nint main(void) { printf(\"hello from %s\\n\", XX_TARGET); return 0; }\n",
     )?;
-    let platform = args.platform.as_str();
+    let platform = platform.as_str();
     let run_tool = |name: &str, tool_args: &[&str]| -> Result<()> {
         duct::cmd(links.path().join(name), tool_args)
             .env("TARGETPLATFORM", platform)

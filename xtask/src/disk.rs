@@ -37,7 +37,7 @@ struct Place {
 /// below are about twice that; a cold machine also needs room for the
 /// Debian root (1.2 GiB) and the Docker cache (capped at
 /// [`crate::docker::BUILD_CACHE_KEEP`]).
-fn places(workspace: &Path) -> Vec<Place> {
+fn places(workspace: &Path, docker: &DockerdPaths) -> Vec<Place> {
     let e2e_cache = env_dir("XX_E2E_CACHE", "/var/cache/xx-rs-e2e");
     let root_need = if has_entries(&e2e_cache) { 0 } else { 2 * GIB };
     vec![
@@ -58,7 +58,7 @@ fn places(workspace: &Path) -> Vec<Place> {
         },
         Place {
             what: "Docker images and build cache",
-            path: DockerdPaths::from_env().state_dir,
+            path: docker.state_dir.clone(),
             need: 3 * GIB,
         },
     ]
@@ -77,12 +77,12 @@ struct FileSystem {
 /// space than they need, after pruning the private Docker engine's whole
 /// build cache when that could help.
 pub fn ensure_room(workspace: &Path) -> Result<()> {
-    let places = places(workspace);
+    let docker = DockerdPaths::from_env()?;
+    let places = places(workspace, &docker);
     let Some(short) = short_file_system(&places)? else {
         return Ok(());
     };
-    let docker = DockerdPaths::from_env();
-    let docker_data = docker.state_dir.join("data");
+    let docker_data = docker.data_root();
     let docker_on_short =
         std::fs::metadata(&docker_data).is_ok_and(|meta| meta.dev() == short.device);
     if docker_on_short {

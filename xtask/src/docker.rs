@@ -1,43 +1,64 @@
-//! A private Docker engine for xx-rs builds, and the Debian base image.
+//! The private Docker engine of xx-rs builds, and the Debian base image.
 //!
-//! [`Dockerd::start_or_reuse`] talks to the engine listening on the xx-rs
-//! socket (`/run/xx-rs-docker/docker.sock`) or, when none answers, starts
-//! Debian's `dockerd` with its own data root, no iptables and no bridge
-//! (builds use `--network host`). An engine started here is stopped when
-//! the [`Dockerd`] is dropped; a reused one is left running.
+//! Two engines ([`EngineKind`]), chosen by `$XX_DOCKER_ENGINE`:
 //!
-//! [`Dockerd::ensure_debian_base`] makes `debian:bookworm` available: it
+//! - `buildx` (the default): Debian trixie's `dockerd` 26 with the
+//!   containerd image store, its own containerd 1.7 and the buildx 0.13
+//!   plugin, unpacked into a project-owned prefix (see `engine_prefix.rs`),
+//!   run with Debian 12's `runc`. One `docker buildx build --platform
+//!   a,b,c` builds every platform; `--load` stores a multi-platform image.
+//!   Run folder `/run/xx-rs-buildx`, state `/var/lib/xx-rs-buildx`.
+//! - `classic`: Debian 12's `docker.io` (20.10, `DOCKER_BUILDKIT=1`), for
+//!   machines that only have that: one platform per `docker build`.
+//!   Run folder `/run/xx-rs-docker`, state `/var/lib/xx-rs-docker`.
+//!
+//! [`Dockerd::start_or_reuse`] talks to the engine on the xx-rs socket or
+//! starts one with its own data root, no iptables and no bridge (builds use
+//! `--network host`). The processes started here are bound to the starting
+//! process (they get SIGTERM when it dies, even by SIGKILL) and are stopped
+//! when the [`Dockerd`] is dropped; a reused engine is left running.
+//!
+//! The engine's data root belongs to xx-rs, so damage left by a killed run
+//! is repaired here, with one line saying so: processes of an earlier run
+//! that no longer answer are stopped; an engine that will not start on its
+//! data root gets a fresh one; a build cache that cannot be pruned (a cache
+//! record whose snapshot is gone) is emptied, and when even that fails the
+//! data root is reset.
+//!
+//! [`Dockerd::ensure_debian_base`] makes `debian:bookworm` and
+//! `debian:trixie` available: it
 //! pulls it when a registry answers, else builds it with `debootstrap
 //! --variant=minbase` and `docker import` (see [`DEBIAN_IMAGE_VERSION`]).
 //!
 //! This file is shared, unchanged, by `cargo xtask` and the end-to-end
-//! tests (`tests/src/docker.rs` includes it), so it only uses `std`,
-//! `anyhow`, `duct`, `tempfile` and `xx-files`.
+//! tests (`tests/src/docker.rs` includes it and `engine_prefix.rs`), so it
+//! only uses `std`, `anyhow`, `duct`, `rustix`, `tempfile` and `xx-files`.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use xx_files::{write_atomic, FileLock};
 
+use super::engine_prefix::EnginePrefix;
+
 /// The mode of the files written here (as a fresh temporary file has it).
 const PRIVATE_FILE: u32 = 0o600;
 
-/// The Docker client of Debian's `docker.io` (the one on `PATH` may be a
-/// newer client that the 20.10 engine does not accept).
+/// The Docker client of Debian 12's `docker.io`, used with the classic
+/// engine (the one on `PATH` may be a newer client without buildx that the
+/// 20.10 engine does not accept).
 pub const DOCKER_CLIENT: &str = "/usr/bin/docker";
 
-/// The engine of Debian's `docker.io`.
-const DOCKERD: &str = "/usr/sbin/dockerd";
+/// The engine of Debian 12's `docker.io`.
+const CLASSIC_DOCKERD: &str = "/usr/sbin/dockerd";
 
-/// Folder of the socket, pid file and exec root (kept short: socket paths
-/// are limited to 107 bytes).
-const DEFAULT_RUN_DIR: &str = "/run/xx-rs-docker";
-
-/// Folder of the engine's data root and log (`XX_DOCKER_STATE` overrides).
-const DEFAULT_STATE_DIR: &str = "/var/lib/xx-rs-docker";
+/// The variable that chooses the engine (`buildx` or `classic`).
+pub const ENGINE_VAR: &str = "XX_DOCKER_ENGINE";
 
 /// How long a freshly started engine may take to answer.
 const START_TIMEOUT: Duration = Duration::from_secs(90);
@@ -45,11 +66,17 @@ const START_TIMEOUT: Duration = Duration::from_secs(90);
 /// How long a stopping engine may take before it is killed.
 const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The Debian release of the base image.
+/// The Debian release of the base image the Dockerfiles start from.
 pub const DEBIAN_SUITE: &str = "bookworm";
 
 /// The tag of the Debian base image the Dockerfiles start from.
+#[allow(dead_code)] // used by the tests
 pub const DEBIAN_IMAGE: &str = "debian:bookworm";
+
+/// Every Debian release imported as `debian:<release>`: [`DEBIAN_SUITE`],
+/// and trixie, the first release with riscv64, which the Dockerfiles use
+/// for that target (`DEBIAN_RISCV64_IMAGE`).
+pub const DEBIAN_SUITES: &[&str] = &[DEBIAN_SUITE, "trixie"];
 
 /// Version of the recipe of the debootstrapped [`DEBIAN_IMAGE`], stored in
 /// its `xx-rs.base-recipe` label: an imported image with another version is
@@ -66,57 +93,289 @@ const RECIPE_LABEL: &str = "xx-rs.base-recipe";
 /// 63 GB here and filled the disk.
 pub const BUILD_CACHE_KEEP: &str = "8GB";
 
+/// Which Docker engine builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineKind {
+    /// trixie's dockerd + containerd + buildx from the xx-rs prefix: one
+    /// invocation builds many platforms.
+    Buildx,
+    /// Debian 12's docker.io 20.10: one platform per invocation.
+    Classic,
+}
+
+impl EngineKind {
+    /// `$XX_DOCKER_ENGINE`, [`EngineKind::Buildx`] when unset or empty.
+    pub fn from_env() -> Result<EngineKind> {
+        match std::env::var(ENGINE_VAR) {
+            Ok(value) if !value.is_empty() => EngineKind::parse(&value),
+            _ => Ok(EngineKind::Buildx),
+        }
+    }
+
+    /// `buildx` or `classic`.
+    pub fn parse(name: &str) -> Result<EngineKind> {
+        match name {
+            "buildx" => Ok(EngineKind::Buildx),
+            "classic" => Ok(EngineKind::Classic),
+            other => {
+                bail!("unknown Docker engine {other:?} (${ENGINE_VAR}): use buildx or classic")
+            }
+        }
+    }
+
+    /// The engine's name, as [`EngineKind::parse`] reads it.
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Buildx => "buildx",
+            EngineKind::Classic => "classic",
+        }
+    }
+
+    fn default_run_dir(self) -> &'static str {
+        match self {
+            EngineKind::Buildx => "/run/xx-rs-buildx",
+            EngineKind::Classic => "/run/xx-rs-docker",
+        }
+    }
+
+    fn default_state_dir(self) -> &'static str {
+        match self {
+            EngineKind::Buildx => "/var/lib/xx-rs-buildx",
+            EngineKind::Classic => "/var/lib/xx-rs-docker",
+        }
+    }
+}
+
 /// Where the engine keeps its files.
 #[derive(Debug, Clone)]
 pub struct DockerdPaths {
-    /// Socket, pid file, exec root.
+    /// Which engine.
+    pub kind: EngineKind,
+    /// Sockets, pid files, exec root (kept short: socket paths are limited
+    /// to 107 bytes).
     pub run_dir: PathBuf,
-    /// Data root (images, build cache) and log.
+    /// Data roots (images, build cache), configuration and logs.
     pub state_dir: PathBuf,
+    /// Where the buildx engine's prefix lives (`<state>/engine` unless
+    /// `$XX_DOCKER_PREFIX` says otherwise; shared by engines with other
+    /// state folders, such as the tests' throwaway ones).
+    pub prefix_dir: PathBuf,
 }
 
 impl DockerdPaths {
-    /// The xx-rs defaults, or `$XX_DOCKER_RUN` / `$XX_DOCKER_STATE`.
-    pub fn from_env() -> DockerdPaths {
+    /// The defaults of the engine `$XX_DOCKER_ENGINE` names, or
+    /// `$XX_DOCKER_RUN` / `$XX_DOCKER_STATE` / `$XX_DOCKER_PREFIX`.
+    pub fn from_env() -> Result<DockerdPaths> {
+        let kind = EngineKind::from_env()?;
+        Ok(DockerdPaths::of(kind))
+    }
+
+    /// The default folders of `kind` (or the variables' folders).
+    pub fn of(kind: EngineKind) -> DockerdPaths {
+        let state_dir = env_dir("XX_DOCKER_STATE", kind.default_state_dir());
+        let default_prefix = Path::new(EngineKind::Buildx.default_state_dir()).join("engine");
         DockerdPaths {
-            run_dir: env_dir("XX_DOCKER_RUN", DEFAULT_RUN_DIR),
-            state_dir: env_dir("XX_DOCKER_STATE", DEFAULT_STATE_DIR),
+            kind,
+            run_dir: env_dir("XX_DOCKER_RUN", kind.default_run_dir()),
+            prefix_dir: env_dir("XX_DOCKER_PREFIX", &default_prefix.display().to_string()),
+            state_dir,
+        }
+    }
+
+    /// Folders for a separate engine of `kind` below `run_dir` and
+    /// `state_dir`, sharing the default engine prefix (the tests' engine of
+    /// the kill-and-recover test).
+    #[allow(dead_code)]
+    pub fn separate(kind: EngineKind, run_dir: &Path, state_dir: &Path) -> DockerdPaths {
+        DockerdPaths {
+            run_dir: run_dir.to_path_buf(),
+            state_dir: state_dir.to_path_buf(),
+            ..DockerdPaths::of(kind)
         }
     }
 
     fn socket(&self) -> PathBuf {
         self.run_dir.join("docker.sock")
     }
+
+    fn containerd_socket(&self) -> PathBuf {
+        self.run_dir.join("containerd.sock")
+    }
+
+    /// The engine's data root (images, build cache).
+    pub fn data_root(&self) -> PathBuf {
+        self.state_dir.join("data")
+    }
+
+    fn containerd_root(&self) -> PathBuf {
+        self.state_dir.join("containerd")
+    }
+
+    fn dockerd_pid_file(&self) -> PathBuf {
+        self.run_dir.join("dockerd.pid")
+    }
+
+    fn containerd_pid_file(&self) -> PathBuf {
+        self.run_dir.join("containerd.pid")
+    }
+}
+
+/// The processes a [`Dockerd`] started.
+#[derive(Debug)]
+struct Started {
+    dockerd: Child,
+    containerd: Option<Child>,
+}
+
+/// How a build's result leaves BuildKit.
+#[derive(Debug, Clone, Copy)]
+pub enum BuildOutput<'a> {
+    /// Into the engine's image store under this tag (`--load`; one
+    /// multi-platform image with the buildx engine).
+    Load(&'a str),
+    /// The final stage's files, one folder per platform below this folder
+    /// (see [`platform_export_dir`]).
+    Local(&'a Path),
+}
+
+/// The folder of `platform`'s files in a [`BuildOutput::Local`] export:
+/// `<dest>/linux_arm_v7` (the buildx local exporter's name for it).
+pub fn platform_export_dir(dest: &Path, platform: &str) -> PathBuf {
+    dest.join(platform.replace('/', "_"))
+}
+
+/// One build: a Dockerfile, its context and its platforms.
+#[derive(Debug, Clone, Copy)]
+pub struct BuildRequest<'a> {
+    /// The build context.
+    pub context: &'a Path,
+    /// The Dockerfile.
+    pub dockerfile: &'a Path,
+    /// The target platforms (`linux/arm64`, ...).
+    pub platforms: &'a [&'a str],
+    /// Where the result goes.
+    pub output: BuildOutput<'a>,
+    /// Whether BuildKit's progress is copied to stderr as it comes (it is
+    /// kept for the error message either way).
+    pub show_progress: bool,
 }
 
 /// A Docker engine reachable on a private socket.
 #[derive(Debug)]
 pub struct Dockerd {
     paths: DockerdPaths,
-    /// The engine process, when this value started it.
-    started: Option<duct::Handle>,
+    /// The buildx engine's prefix (None for the classic engine).
+    prefix: Option<EnginePrefix>,
+    /// The engine's processes, when this value started them.
+    started: Option<Started>,
+    /// Whether started processes are bound to this process (SIGTERM when it
+    /// dies); false for an engine meant to outlive it.
+    bound: bool,
 }
 
 impl Dockerd {
-    /// Reuse the engine answering on the xx-rs socket, or start one.
+    /// Reuse the engine answering on the xx-rs socket, or start one whose
+    /// processes die with this process.
     ///
     /// Concurrent callers are serialised by a lock file, so at most one
     /// engine is started.
     pub fn start_or_reuse(paths: DockerdPaths) -> Result<Dockerd> {
+        Dockerd::open(paths, true)
+    }
+
+    /// [`Dockerd::start_or_reuse`] for an engine that may outlive this
+    /// process (`cargo xtask image --keep-daemon`).
+    pub fn start_or_reuse_detached(paths: DockerdPaths) -> Result<Dockerd> {
+        Dockerd::open(paths, false)
+    }
+
+    fn open(paths: DockerdPaths, bound: bool) -> Result<Dockerd> {
         for dir in [&paths.run_dir, &paths.state_dir] {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
+        let prefix = match paths.kind {
+            EngineKind::Buildx => Some(EnginePrefix::ensure(
+                &paths.prefix_dir,
+                &host_debian_mirror(Path::new("/")),
+            )?),
+            EngineKind::Classic => None,
+        };
         let _lock = FileLock::acquire(&paths.run_dir.join("start.lock"))?;
         let mut dockerd = Dockerd {
             paths,
+            prefix,
             started: None,
+            bound,
         };
         if !dockerd.answers() {
-            dockerd.start()?;
+            dockerd.start_repairing()?;
         }
-        dockerd.trim()?;
+        dockerd.trim_repairing()?;
         Ok(dockerd)
+    }
+
+    /// Which engine this is.
+    pub fn kind(&self) -> EngineKind {
+        self.paths.kind
+    }
+
+    /// Its folders.
+    #[allow(dead_code)]
+    pub fn paths(&self) -> &DockerdPaths {
+        &self.paths
+    }
+
+    /// The buildx engine's prefix (None for the classic engine).
+    pub fn prefix(&self) -> Option<&EnginePrefix> {
+        self.prefix.as_ref()
+    }
+
+    /// Start the engine; when it does not start on an existing data root,
+    /// say so, reset the data root and start once more.
+    fn start_repairing(&mut self) -> Result<()> {
+        self.stop_leftovers();
+        match self.start() {
+            Ok(()) => Ok(()),
+            Err(err) if has_entries(&self.paths.data_root()) => {
+                eprintln!(
+                    "xx-rs engine: it did not start on {} ({}): resetting that data root",
+                    self.paths.data_root().display(),
+                    first_line(&format!("{err:#}"))
+                );
+                self.stop_leftovers();
+                self.reset_data_root()?;
+                self.start()
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Prune the build cache ([`Dockerd::trim`]); when the cache is damaged
+    /// (prune or usage errors), empty it, and when that fails too, reset
+    /// the data root. Each repair is said in one line.
+    fn trim_repairing(&mut self) -> Result<()> {
+        let Err(err) = self.trim() else {
+            return Ok(());
+        };
+        eprintln!(
+            "xx-rs engine: the build cache in {} is damaged ({}): removing the whole build cache",
+            self.paths.data_root().display(),
+            first_line(&format!("{err:#}"))
+        );
+        let Err(err) = self.prune_build_cache() else {
+            return Ok(());
+        };
+        eprintln!(
+            "xx-rs engine: removing the build cache failed too ({}): resetting the data root {}",
+            first_line(&format!("{err:#}")),
+            self.paths.data_root().display()
+        );
+        self.stop();
+        self.stop_leftovers();
+        self.reset_data_root()?;
+        self.start()?;
+        self.trim()
     }
 
     /// Prune the build cache down to [`BUILD_CACHE_KEEP`] (least recently
@@ -135,10 +394,7 @@ impl Dockerd {
             ][..],
             &["image", "prune", "--force"][..],
         ] {
-            self.docker(args)
-                .stdout_null()
-                .stderr_capture()
-                .run()
+            run_captured(self.docker(args))
                 .with_context(|| format!("docker {} failed", args.join(" ")))?;
         }
         Ok(())
@@ -146,10 +402,7 @@ impl Dockerd {
 
     /// Remove the whole build cache (it is made again by the next builds).
     pub fn prune_build_cache(&self) -> Result<()> {
-        self.docker(["builder", "prune", "--all", "--force"])
-            .stdout_null()
-            .stderr_capture()
-            .run()
+        run_captured(self.docker(["builder", "prune", "--all", "--force"]))
             .context("docker builder prune --all --force failed")?;
         Ok(())
     }
@@ -169,15 +422,58 @@ impl Dockerd {
         self.paths.state_dir.join("dockerd.log")
     }
 
-    /// `docker <args>` against this engine, with BuildKit on.
+    /// containerd's log file (buildx engine).
+    pub fn containerd_log_path(&self) -> PathBuf {
+        self.paths.state_dir.join("containerd.log")
+    }
+
+    /// The Docker client of this engine.
+    pub fn client(&self) -> PathBuf {
+        match &self.prefix {
+            Some(prefix) => prefix.client(),
+            None => PathBuf::from(DOCKER_CLIENT),
+        }
+    }
+
+    /// The `DOCKER_CONFIG` folder holding `cli-plugins/docker-buildx`
+    /// (buildx engine).
+    pub fn docker_config(&self) -> PathBuf {
+        self.paths.state_dir.join("docker-config")
+    }
+
+    /// The environment a client of this engine needs, as `NAME=value`
+    /// pairs (for users' shells and the tests).
+    pub fn client_env(&self) -> Vec<(String, String)> {
+        let mut env = vec![("DOCKER_HOST".to_string(), self.host())];
+        match self.kind() {
+            EngineKind::Buildx => {
+                env.push((
+                    "DOCKER_CONFIG".to_string(),
+                    self.docker_config().display().to_string(),
+                ));
+                // No provenance attestations: the image and the exports
+                // hold the build result only.
+                env.push((
+                    "BUILDX_NO_DEFAULT_ATTESTATIONS".to_string(),
+                    "1".to_string(),
+                ));
+            }
+            EngineKind::Classic => env.push(("DOCKER_BUILDKIT".to_string(), "1".to_string())),
+        }
+        env
+    }
+
+    /// `docker <args>` against this engine.
     pub fn docker<I, S>(&self, args: I) -> duct::Expression
     where
         I: IntoIterator<Item = S>,
         S: Into<std::ffi::OsString>,
     {
-        duct::cmd(DOCKER_CLIENT, args)
-            .env("DOCKER_HOST", self.host())
-            .env("DOCKER_BUILDKIT", "1")
+        let mut expression = duct::cmd(self.client(), args);
+        for (name, value) in self.client_env() {
+            expression = expression.env(name, value);
+        }
+        expression
     }
 
     /// Whether the engine answers `docker version`.
@@ -190,56 +486,207 @@ impl Dockerd {
             .is_ok_and(|out| out.status.success())
     }
 
-    /// The size in bytes of image `reference`'s content.
-    pub fn image_size(&self, reference: &str) -> Result<u64> {
-        let text = self
-            .docker(["image", "inspect", "--format", "{{.Size}}", reference])
-            .read()
-            .with_context(|| format!("docker image inspect {reference}"))?;
-        text.trim()
-            .parse()
-            .with_context(|| format!("docker image inspect {reference}: size {text:?}"))
+    /// The platforms of image `reference` in the image store, sorted
+    /// (`linux/arm/v7`, ...; a multi-platform image has several).
+    pub fn image_platforms(&self, reference: &str) -> Result<Vec<String>> {
+        let mut platforms: Vec<String> = match self.kind() {
+            EngineKind::Buildx => self.containerd_image_platforms(reference)?,
+            EngineKind::Classic => {
+                let text = self
+                    .docker([
+                        "image",
+                        "inspect",
+                        "--format",
+                        "{{.Os}}/{{.Architecture}}{{if .Variant}}/{{.Variant}}{{end}}",
+                        reference,
+                    ])
+                    .read()
+                    .with_context(|| format!("docker image inspect {reference}"))?;
+                vec![text.trim().to_string()]
+            }
+        };
+        platforms.sort();
+        platforms.dedup();
+        Ok(platforms)
     }
 
-    fn start(&mut self) -> Result<()> {
-        if !Path::new(DOCKERD).is_file() {
-            bail!("{DOCKERD} not found: install Debian's docker.io (apt-get install docker.io)");
+    /// The platforms of `reference`'s index, read from containerd (`ctr
+    /// images ls` in the engine's `moby` namespace).
+    fn containerd_image_platforms(&self, reference: &str) -> Result<Vec<String>> {
+        let prefix = self
+            .prefix
+            .as_ref()
+            .context("the classic engine has no private containerd")?;
+        let name = if reference.contains(':') {
+            format!("docker.io/library/{reference}")
+        } else {
+            format!("docker.io/library/{reference}:latest")
+        };
+        let text = duct::cmd!(
+            prefix.root().join("usr/bin/ctr"),
+            "--address",
+            self.paths.containerd_socket(),
+            "--namespace",
+            "moby",
+            "images",
+            "ls"
+        )
+        .read()
+        .context("ctr images ls")?;
+        let line = text
+            .lines()
+            .find(|line| line.split_whitespace().next() == Some(name.as_str()))
+            .with_context(|| format!("containerd has no image {name}"))?;
+        // REF TYPE DIGEST SIZE PLATFORMS LABELS, SIZE being "2.3 MiB".
+        let platforms = line
+            .split_whitespace()
+            .find(|field| field.starts_with("linux/"))
+            .with_context(|| format!("containerd lists no platform for {name}: {line}"))?;
+        Ok(platforms.split(',').map(str::to_string).collect())
+    }
+
+    /// Build `request` with BuildKit.
+    ///
+    /// The buildx engine builds every platform in one `docker buildx
+    /// build`; the classic engine builds them one by one (and can `--load`
+    /// only one platform per tag). A failed build names the platform whose
+    /// step failed and shows that step's log.
+    pub fn build(&self, request: &BuildRequest) -> Result<()> {
+        if !request.dockerfile.is_file() {
+            bail!("{} is not a file", request.dockerfile.display());
         }
+        if request.platforms.is_empty() {
+            bail!("no platform to build {} for", request.dockerfile.display());
+        }
+        match self.kind() {
+            EngineKind::Buildx => {
+                let output = match request.output {
+                    BuildOutput::Load(tag) => vec!["--load".to_string(), format!("--tag={tag}")],
+                    BuildOutput::Local(dest) => vec![format!(
+                        "--output=type=local,dest={},platform-split=true",
+                        dest.display()
+                    )],
+                };
+                let mut args = vec!["buildx".to_string(), "build".to_string()];
+                args.push(format!("--platform={}", request.platforms.join(",")));
+                args.extend(output);
+                self.run_build(request, args, request.platforms)
+            }
+            EngineKind::Classic => {
+                if let (BuildOutput::Load(tag), [_, _, ..]) = (request.output, request.platforms) {
+                    bail!(
+                        "the classic engine cannot load {tag} for several platforms ({}): use the buildx engine",
+                        request.platforms.join(",")
+                    );
+                }
+                for platform in request.platforms {
+                    let output = match request.output {
+                        BuildOutput::Load(tag) => format!("--tag={tag}"),
+                        BuildOutput::Local(dest) => format!(
+                            "--output=type=local,dest={}",
+                            platform_export_dir(dest, platform).display()
+                        ),
+                    };
+                    let args = vec![
+                        "build".to_string(),
+                        format!("--platform={platform}"),
+                        output,
+                    ];
+                    self.run_build(request, args, &[platform])?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Run one build command (`args` then the common options), streaming
+    /// or keeping its progress log.
+    fn run_build(
+        &self,
+        request: &BuildRequest,
+        mut args: Vec<String>,
+        platforms: &[&str],
+    ) -> Result<()> {
+        args.extend([
+            "--progress=plain".to_string(),
+            "--network=host".to_string(),
+            format!("--file={}", request.dockerfile.display()),
+            request.context.display().to_string(),
+        ]);
+        let mut command = Command::new(self.client());
+        command
+            .args(&args)
+            .envs(self.client_env())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = command
+            .spawn()
+            .with_context(|| format!("cannot run {}", self.client().display()))?;
+        let mut log = String::new();
+        if let Some(stderr) = child.stderr.take() {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if request.show_progress {
+                    eprintln!("{line}");
+                }
+                log.push_str(&line);
+                log.push('\n');
+            }
+        }
+        let status = child.wait().context("waiting for docker build")?;
+        if status.success() {
+            return Ok(());
+        }
+        let failed = failed_platform(&log).or_else(|| match platforms {
+            [one] => Some(one.to_string()),
+            _ => None,
+        });
+        let which = match failed {
+            Some(platform) => format!("failed for {platform}"),
+            None => format!("failed ({status})"),
+        };
+        bail!(
+            "docker build of {} {which}:\n{}",
+            request.dockerfile.display(),
+            failed_step_log(&log)
+        )
+    }
+
+    /// Start the engine's processes (containerd first for buildx) and wait
+    /// until it answers; on failure, stop what was started and show the
+    /// last lines of the log of the process that failed.
+    fn start(&mut self) -> Result<()> {
         let socket = self.paths.socket();
         let _ = std::fs::remove_file(&socket);
-        let config = self.paths.state_dir.join("daemon.json");
-        write_atomic(&config, &daemon_config(), PRIVATE_FILE)?;
+        let containerd = match self.paths.kind {
+            EngineKind::Buildx => Some(self.start_containerd()?),
+            EngineKind::Classic => None,
+        };
+        let (dockerd_program, args, search_path) = self.dockerd_command(containerd.is_some())?;
         let log_path = self.log_path();
-        let log = File::create(&log_path)
-            .with_context(|| format!("cannot create {}", log_path.display()))?;
-        let args: Vec<String> = vec![
-            format!("--host=unix://{}", socket.display()),
-            format!(
-                "--data-root={}",
-                self.paths.state_dir.join("data").display()
-            ),
-            format!("--exec-root={}", self.paths.run_dir.join("exec").display()),
-            format!(
-                "--pidfile={}",
-                self.paths.run_dir.join("dockerd.pid").display()
-            ),
-            format!("--config-file={}", config.display()),
-            "--iptables=false".into(),
-            "--ip-masq=false".into(),
-            "--bridge=none".into(),
-        ];
-        eprintln!("starting {DOCKERD} (log: {})", log_path.display());
-        let log_for_stderr = log
-            .try_clone()
-            .with_context(|| format!("cannot reopen {}", log_path.display()))?;
-        let handle = duct::cmd(DOCKERD, &args)
-            .stdin_null()
-            .stdout_file(log)
-            .stderr_file(log_for_stderr)
-            .unchecked()
-            .start()
-            .with_context(|| format!("cannot start {DOCKERD}"))?;
-        self.started = Some(handle);
+        let mut command = Command::new(&dockerd_program);
+        command.args(&args);
+        if let Some(path) = search_path {
+            command.env("PATH", path);
+        }
+        eprintln!(
+            "starting {} (log: {})",
+            dockerd_program.display(),
+            log_path.display()
+        );
+        let dockerd = match spawn_logged(command, &log_path, self.bound) {
+            Ok(child) => child,
+            Err(err) => {
+                if let Some(containerd) = containerd {
+                    stop_child(containerd);
+                }
+                return Err(err);
+            }
+        };
+        self.started = Some(Started {
+            dockerd,
+            containerd,
+        });
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             if self.answers() {
@@ -247,13 +694,14 @@ impl Dockerd {
             }
             let exited = self
                 .started
-                .as_ref()
-                .map(|handle| handle.try_wait().ok().flatten().is_some())
+                .as_mut()
+                .map(|started| started.dockerd.try_wait().ok().flatten().is_some())
                 .unwrap_or(true);
             if exited || Instant::now() > deadline {
                 self.stop();
                 bail!(
-                    "{DOCKERD} did not start (see {}):\n{}",
+                    "{} did not start (see {}):\n{}",
+                    dockerd_program.display(),
                     log_path.display(),
                     tail(&log_path, 15)
                 );
@@ -262,40 +710,199 @@ impl Dockerd {
         }
     }
 
-    /// Stop the engine if this value started it: SIGTERM, then SIGKILL
-    /// after [`STOP_TIMEOUT`].
-    pub fn stop(&mut self) {
-        let Some(handle) = self.started.take() else {
-            return;
-        };
-        if let Some(pid) = handle.pids().first() {
-            let _ = duct::cmd!("kill", "-TERM", pid.to_string())
+    /// The engine program, its arguments and (buildx) its `PATH`.
+    fn dockerd_command(
+        &self,
+        own_containerd: bool,
+    ) -> Result<(PathBuf, Vec<String>, Option<String>)> {
+        let config = self.paths.state_dir.join("daemon.json");
+        let mut args: Vec<String> = vec![
+            format!("--host=unix://{}", self.paths.socket().display()),
+            format!("--data-root={}", self.paths.data_root().display()),
+            format!("--exec-root={}", self.paths.run_dir.join("exec").display()),
+            format!("--pidfile={}", self.paths.dockerd_pid_file().display()),
+            format!("--config-file={}", config.display()),
+        ];
+        match &self.prefix {
+            Some(prefix) => {
+                write_atomic(&config, &buildx_daemon_config(), PRIVATE_FILE)?;
+                if own_containerd {
+                    args.push(format!(
+                        "--containerd={}",
+                        self.paths.containerd_socket().display()
+                    ));
+                }
+                let plugins = self.docker_config().join("cli-plugins");
+                std::fs::create_dir_all(&plugins)
+                    .with_context(|| format!("cannot create {}", plugins.display()))?;
+                let link = plugins.join("docker-buildx");
+                let _ = std::fs::remove_file(&link);
+                std::os::unix::fs::symlink(prefix.buildx_plugin(), &link)
+                    .with_context(|| format!("cannot link {}", link.display()))?;
+                Ok((prefix.dockerd(), args, Some(prefix.search_path())))
+            }
+            None => {
+                if !Path::new(CLASSIC_DOCKERD).is_file() {
+                    bail!("{CLASSIC_DOCKERD} not found: install Debian's docker.io (apt-get install docker.io)");
+                }
+                write_atomic(&config, &classic_daemon_config(), PRIVATE_FILE)?;
+                args.extend([
+                    "--iptables=false".to_string(),
+                    "--ip-masq=false".to_string(),
+                    "--bridge=none".to_string(),
+                ]);
+                Ok((PathBuf::from(CLASSIC_DOCKERD), args, None))
+            }
+        }
+    }
+
+    /// Start the buildx engine's containerd on its own socket and root,
+    /// and wait until its socket answers.
+    fn start_containerd(&self) -> Result<Child> {
+        let prefix = self
+            .prefix
+            .as_ref()
+            .context("the classic engine has no private containerd")?;
+        let socket = self.paths.containerd_socket();
+        let _ = std::fs::remove_file(&socket);
+        let config = self.paths.state_dir.join("containerd.toml");
+        write_atomic(&config, &containerd_config(&self.paths), PRIVATE_FILE)?;
+        let log_path = self.containerd_log_path();
+        let mut command = Command::new(prefix.containerd());
+        command
+            .arg(format!("--config={}", config.display()))
+            .env("PATH", prefix.search_path());
+        let mut child = spawn_logged(command, &log_path, self.bound)?;
+        write_atomic(
+            &self.paths.containerd_pid_file(),
+            &format!("{}\n", child.id()),
+            0o644,
+        )?;
+        let deadline = Instant::now() + START_TIMEOUT;
+        let ctr = prefix.root().join("usr/bin/ctr");
+        loop {
+            let answers = duct::cmd!(&ctr, "--address", &socket, "version")
+                .stdout_null()
                 .stderr_null()
                 .unchecked()
-                .run();
-        }
-        let deadline = Instant::now() + STOP_TIMEOUT;
-        while Instant::now() < deadline {
-            if handle.try_wait().ok().flatten().is_some() {
-                return;
+                .run()
+                .is_ok_and(|out| out.status.success());
+            if answers {
+                return Ok(child);
+            }
+            let exited = child.try_wait().ok().flatten().is_some();
+            if exited || Instant::now() > deadline {
+                stop_child(child);
+                bail!(
+                    "{} did not start (see {}):\n{}",
+                    prefix.containerd().display(),
+                    log_path.display(),
+                    tail(&log_path, 15)
+                );
             }
             std::thread::sleep(Duration::from_millis(200));
         }
-        let _ = handle.kill();
     }
 
-    /// Make sure [`DEBIAN_IMAGE`] exists: pull it if a registry answers,
-    /// else debootstrap it from the host's Debian mirror and import it.
+    /// Stop engine processes of an earlier run that no longer answer: the
+    /// pid files in the run folder name them, and a process is only
+    /// stopped when it runs this engine's program.
+    fn stop_leftovers(&self) {
+        let dockerd_program = match &self.prefix {
+            Some(prefix) => prefix.dockerd(),
+            None => PathBuf::from(CLASSIC_DOCKERD),
+        };
+        let mut leftovers = vec![(self.paths.dockerd_pid_file(), dockerd_program)];
+        if let Some(prefix) = &self.prefix {
+            leftovers.push((self.paths.containerd_pid_file(), prefix.containerd()));
+        }
+        for (pid_file, program) in leftovers {
+            let Some(pid) = std::fs::read_to_string(&pid_file)
+                .ok()
+                .and_then(|text| text.trim().parse::<i32>().ok())
+            else {
+                continue;
+            };
+            if runs_program(pid, &program) {
+                eprintln!(
+                    "xx-rs engine: stopping {} (pid {pid}) left by an earlier run",
+                    program.display()
+                );
+                terminate_pid(pid);
+            }
+            let _ = std::fs::remove_file(&pid_file);
+        }
+        self.kill_build_processes();
+    }
+
+    /// SIGKILL the processes of build containers that an engine killed
+    /// mid-build left running (their root is below the engine's folders).
+    fn kill_build_processes(&self) {
+        let killed = kill_rooted_below(&[&self.paths.state_dir, &self.paths.run_dir]);
+        if killed > 0 {
+            eprintln!("xx-rs engine: killed {killed} build process(es) left by an earlier engine");
+        }
+    }
+
+    /// Remove the data root (and containerd's root), unmounting what a
+    /// killed engine left mounted below them first.
+    fn reset_data_root(&self) -> Result<()> {
+        for dir in [
+            self.paths.run_dir.join("exec"),
+            self.paths.run_dir.join("containerd"),
+            self.paths.data_root(),
+            self.paths.containerd_root(),
+        ] {
+            unmount_below(&dir);
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir)
+                    .with_context(|| format!("cannot remove {}", dir.display()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stop the engine if this value started it: SIGTERM, then SIGKILL
+    /// after [`STOP_TIMEOUT`]; dockerd first, then its containerd.
+    pub fn stop(&mut self) {
+        let Some(started) = self.started.take() else {
+            return;
+        };
+        stop_child(started.dockerd);
+        if let Some(containerd) = started.containerd {
+            stop_child(containerd);
+            let _ = std::fs::remove_file(self.paths.containerd_pid_file());
+        }
+        self.kill_build_processes();
+    }
+
+    /// Leave the engine running when this value is dropped (it was started
+    /// detached, see [`Dockerd::start_or_reuse_detached`]).
+    pub fn leave_running(mut self) {
+        self.started = None;
+    }
+
+    /// Make sure `debian:<release>` exists for every release of
+    /// [`DEBIAN_SUITES`]: pull it if a registry answers, else debootstrap
+    /// it from the host's Debian mirror and import it.
     pub fn ensure_debian_base(&self) -> Result<()> {
-        if self.debian_base_is_current() {
+        for suite in DEBIAN_SUITES {
+            self.ensure_debian_release(suite)?;
+        }
+        Ok(())
+    }
+
+    fn ensure_debian_release(&self, suite: &str) -> Result<()> {
+        let image = format!("debian:{suite}");
+        if self.debian_base_is_current(&image) {
             return Ok(());
         }
         let _lock = FileLock::acquire(&self.paths.state_dir.join("debian-base.lock"))?;
-        if self.debian_base_is_current() {
+        if self.debian_base_is_current(&image) {
             return Ok(());
         }
         let pulled = self
-            .docker(["pull", "--quiet", DEBIAN_IMAGE])
+            .docker(["pull", "--quiet", &image])
             .stdout_null()
             .stderr_capture()
             .unchecked()
@@ -304,16 +911,16 @@ impl Dockerd {
         if pulled {
             return Ok(());
         }
-        eprintln!("no registry reachable: making {DEBIAN_IMAGE} with debootstrap");
-        self.import_debootstrapped_base()
+        eprintln!("no registry reachable: making {image} with debootstrap");
+        self.import_debootstrapped_base(suite, &image)
     }
 
-    /// Whether [`DEBIAN_IMAGE`] exists and is either pulled (no recipe
-    /// label) or imported with the current recipe.
-    fn debian_base_is_current(&self) -> bool {
+    /// Whether `image` exists and is either pulled (no recipe label) or
+    /// imported with the current recipe.
+    fn debian_base_is_current(&self, image: &str) -> bool {
         let format = format!("{{{{ index .Config.Labels \"{RECIPE_LABEL}\" }}}}");
         let label = self
-            .docker(["image", "inspect", "--format", &format, DEBIAN_IMAGE])
+            .docker(["image", "inspect", "--format", &format, image])
             .stderr_null()
             .unchecked()
             .stdout_capture()
@@ -328,7 +935,7 @@ impl Dockerd {
         }
     }
 
-    fn import_debootstrapped_base(&self) -> Result<()> {
+    fn import_debootstrapped_base(&self, suite: &str, image: &str) -> Result<()> {
         let work = tempfile::Builder::new()
             .prefix("debian-base.")
             .tempdir_in(&self.paths.state_dir)
@@ -338,7 +945,7 @@ impl Dockerd {
         duct::cmd!(
             "debootstrap",
             "--variant=minbase",
-            DEBIAN_SUITE,
+            suite,
             &root,
             &mirror
         )
@@ -346,9 +953,9 @@ impl Dockerd {
         .stderr_capture()
         .run()
         .with_context(|| {
-            format!("debootstrap --variant=minbase {DEBIAN_SUITE} {mirror} failed (is debootstrap installed?)")
+            format!("debootstrap --variant=minbase {suite} {mirror} failed (is debootstrap installed?)")
         })?;
-        configure_apt_sources(&root, &mirror)?;
+        configure_apt_sources(&root, suite, &mirror)?;
         copy_site_certificates(Path::new(SITE_CERTIFICATES), &root)?;
         for dir in ["var/cache/apt/archives", "var/lib/apt/lists"] {
             clear_files(&root.join(dir))?;
@@ -364,11 +971,11 @@ impl Dockerd {
             "--message",
             "debootstrap --variant=minbase",
             "-",
-            DEBIAN_IMAGE,
+            image,
         ]))
         .stdout_null()
         .run()
-        .with_context(|| format!("docker import of the debootstrapped root as {DEBIAN_IMAGE}"))?;
+        .with_context(|| format!("docker import of the debootstrapped root as {image}"))?;
         Ok(())
     }
 }
@@ -379,6 +986,237 @@ impl Drop for Dockerd {
     }
 }
 
+/// Spawn `command` with stdin closed and stdout and stderr appended to
+/// `log_path`. When `bound`, the process gets SIGTERM when this process
+/// dies: it is spawned from a thread that lives as long as the process
+/// (the kernel's parent-death signal follows the spawning thread).
+fn spawn_logged(mut command: Command, log_path: &Path, bound: bool) -> Result<Child> {
+    let log =
+        File::create(log_path).with_context(|| format!("cannot create {}", log_path.display()))?;
+    let log_for_stderr = log
+        .try_clone()
+        .with_context(|| format!("cannot reopen {}", log_path.display()))?;
+    command
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_for_stderr);
+    let program = command.get_program().to_string_lossy().into_owned();
+    if !bound {
+        // Its own session: a Ctrl-C of this process does not reach it.
+        unsafe {
+            command.pre_exec(|| {
+                rustix::process::setsid()?;
+                Ok(())
+            });
+        }
+        return command
+            .spawn()
+            .with_context(|| format!("cannot start {program}"));
+    }
+    unsafe {
+        command.pre_exec(|| {
+            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::TERM))?;
+            Ok(())
+        });
+    }
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("xx-rs-engine-parent".to_string())
+        .spawn(move || {
+            let spawned = command.spawn();
+            if spawned.is_err() {
+                let _ = sender.send(spawned);
+                return;
+            }
+            let _ = sender.send(spawned);
+            loop {
+                std::thread::park();
+            }
+        })
+        .context("cannot start the engine's parent thread")?;
+    receiver
+        .recv()
+        .context("the engine's parent thread ended early")?
+        .with_context(|| format!("cannot start {program}"))
+}
+
+/// SIGTERM `child`, wait up to [`STOP_TIMEOUT`], then SIGKILL it.
+fn stop_child(mut child: Child) {
+    if let Ok(pid) = i32::try_from(child.id()) {
+        send_signal(pid, rustix::process::Signal::TERM);
+    }
+    let deadline = Instant::now() + STOP_TIMEOUT;
+    while Instant::now() < deadline {
+        if child.try_wait().ok().flatten().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// SIGTERM process `pid` (not a child of this process), wait up to
+/// [`STOP_TIMEOUT`] for it to go, then SIGKILL it.
+fn terminate_pid(pid: i32) {
+    send_signal(pid, rustix::process::Signal::TERM);
+    let deadline = Instant::now() + STOP_TIMEOUT;
+    while Instant::now() < deadline {
+        if !Path::new(&format!("/proc/{pid}")).exists() || is_zombie(pid) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    send_signal(pid, rustix::process::Signal::KILL);
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+fn send_signal(pid: i32, signal: rustix::process::Signal) {
+    if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+        let _ = rustix::process::kill_process(pid, signal);
+    }
+}
+
+/// Whether process `pid` has exited and waits for its parent.
+fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let after_name = stat.rsplit_once(')')?.1.to_string();
+            after_name
+                .split_whitespace()
+                .next()
+                .map(|state| state == "Z")
+        })
+        .unwrap_or(false)
+}
+
+/// Whether process `pid` runs `program` (its `/proc/<pid>/exe`; a program
+/// replaced on disk since it started reads `<path> (deleted)`).
+pub fn runs_program(pid: i32, program: &Path) -> bool {
+    let Ok(exe) = std::fs::read_link(format!("/proc/{pid}/exe")) else {
+        return false;
+    };
+    let exe = exe.to_string_lossy();
+    let exe = exe.trim_end_matches(" (deleted)");
+    Path::new(exe) == program
+}
+
+/// SIGKILL every process whose root folder is below one of `dirs` (a
+/// build container's); the number killed.
+pub fn kill_rooted_below(dirs: &[&Path]) -> usize {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let mut killed = 0;
+    for entry in entries.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(root) = std::fs::read_link(entry.path().join("root")) else {
+            continue;
+        };
+        if root != Path::new("/") && dirs.iter().any(|dir| root.starts_with(dir)) {
+            send_signal(pid, rustix::process::Signal::KILL);
+            killed += 1;
+        }
+    }
+    killed
+}
+
+/// Lazily unmount every mount point at or below `dir`, deepest first.
+pub fn unmount_below(dir: &Path) {
+    let Ok(mounts) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return;
+    };
+    let mut points: Vec<PathBuf> = mounts
+        .lines()
+        .filter_map(|line| line.split(' ').nth(4))
+        .map(|point| PathBuf::from(point.replace("\\040", " ")))
+        .filter(|point| point.starts_with(dir))
+        .collect();
+    points.sort_by_key(|point| std::cmp::Reverse(point.components().count()));
+    for point in points {
+        let _ = rustix::mount::unmount(&point, rustix::mount::UnmountFlags::DETACH);
+    }
+}
+
+/// Run `expression` with its output captured; on failure the error holds
+/// the first line of its stderr.
+fn run_captured(expression: duct::Expression) -> Result<()> {
+    let output = expression
+        .stdout_null()
+        .stderr_capture()
+        .unchecked()
+        .run()?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        bail!("{}", first_line(stderr.trim()));
+    }
+    Ok(())
+}
+
+/// The first non-empty line of `text`.
+fn first_line(text: &str) -> &str {
+    text.lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .unwrap_or("")
+}
+
+/// Whether `dir` exists and holds anything.
+fn has_entries(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())
+}
+
+/// The platform of the step that failed in a multi-platform `--progress
+/// plain` log, from the step header of the first `#12 ERROR` line:
+/// `#12 [linux/amd64->riscv64 build 5/6] RUN ...` (a stage on the build
+/// platform, for target `linux/riscv64`) or `#12 [linux/arm64 build 2/3]`.
+pub fn failed_platform(log: &str) -> Option<String> {
+    let step = failed_step(log)?;
+    log.lines().find_map(|line| {
+        let rest = line.strip_prefix(&step)?.strip_prefix('[')?;
+        let platform = rest.split_whitespace().next()?;
+        let (os, _) = platform.split_once('/')?;
+        if !matches!(os, "linux" | "windows" | "darwin" | "freebsd") {
+            return None;
+        }
+        Some(match platform.split_once("->") {
+            Some((_, target)) if target.contains('/') && target.starts_with(os) => {
+                target.to_string()
+            }
+            Some((_, target)) => format!("{os}/{target}"),
+            None => platform.to_string(),
+        })
+    })
+}
+
+/// `#12 ` for the first `#12 ERROR` line of a `--progress plain` log.
+fn failed_step(log: &str) -> Option<String> {
+    log.lines().find_map(|line| {
+        let (step, rest) = line.split_once(' ')?;
+        (step.starts_with('#') && rest.starts_with("ERROR")).then(|| format!("{step} "))
+    })
+}
+
+/// The last 40 lines of the step that failed in a `--progress plain` log,
+/// or the log's last 60 lines.
+pub fn failed_step_log(log: &str) -> String {
+    let failed = failed_step(log);
+    let lines: Vec<&str> = match &failed {
+        Some(step) => log.lines().filter(|line| line.starts_with(step)).collect(),
+        None => log.lines().collect(),
+    };
+    let keep = if failed.is_some() { 40 } else { 60 };
+    let mut text = lines[lines.len().saturating_sub(keep)..].join("\n");
+    if let Some(summary) = log.lines().rev().find(|line| line.starts_with("ERROR:")) {
+        text.push('\n');
+        text.push_str(summary);
+    }
+    text
+}
+
 /// The folder `$var` names, or `default` when it is unset or empty.
 pub fn env_dir(var: &str, default: &str) -> PathBuf {
     std::env::var_os(var)
@@ -386,12 +1224,44 @@ pub fn env_dir(var: &str, default: &str) -> PathBuf {
         .map_or_else(|| PathBuf::from(default), PathBuf::from)
 }
 
-/// The engine's `daemon.json`: BuildKit on, and its garbage collector
-/// keeping at most [`BUILD_CACHE_KEEP`] of build cache.
-fn daemon_config() -> String {
+/// The garbage collector's part of `daemon.json`: keep at most
+/// [`BUILD_CACHE_KEEP`] of build cache.
+fn gc_config() -> String {
     format!(
-        "{{\"features\": {{\"buildkit\": true}}, \
-         \"builder\": {{\"gc\": {{\"enabled\": true, \"defaultKeepStorage\": \"{BUILD_CACHE_KEEP}\"}}}}}}\n"
+        "\"builder\": {{\"gc\": {{\"enabled\": true, \"defaultKeepStorage\": \"{BUILD_CACHE_KEEP}\"}}}}"
+    )
+}
+
+/// The classic engine's `daemon.json`: BuildKit on, bounded cache.
+fn classic_daemon_config() -> String {
+    format!(
+        "{{\"features\": {{\"buildkit\": true}}, {}}}\n",
+        gc_config()
+    )
+}
+
+/// The buildx engine's `daemon.json`: the containerd image store (which
+/// holds multi-platform images), no iptables, no bridge, bounded cache.
+fn buildx_daemon_config() -> String {
+    format!(
+        "{{\"features\": {{\"containerd-snapshotter\": true}}, \"iptables\": false, \
+         \"ip6tables\": false, \"ip-masq\": false, \"bridge\": \"none\", {}}}\n",
+        gc_config()
+    )
+}
+
+/// containerd's configuration: its own root, state folder and sockets,
+/// and no Kubernetes (CRI) plugin.
+fn containerd_config(paths: &DockerdPaths) -> String {
+    let socket = paths.containerd_socket();
+    format!(
+        "version = 2\nroot = \"{}\"\nstate = \"{}\"\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n\n\
+         [grpc]\n  address = \"{}\"\n\n[ttrpc]\n  address = \"{}.ttrpc\"\n\n\
+         [debug]\n  address = \"\"\n\n[metrics]\n  address = \"\"\n",
+        paths.containerd_root().display(),
+        paths.run_dir.join("containerd").display(),
+        socket.display(),
+        socket.display()
     )
 }
 
@@ -437,9 +1307,9 @@ pub fn host_debian_mirror(root: &Path) -> String {
 /// build machine's architecture and the target's, which multiarch forbids.
 /// Release + updates is consistent across architectures (the test roots
 /// of tests/ use the same).
-fn configure_apt_sources(root: &Path, mirror: &str) -> Result<()> {
+fn configure_apt_sources(root: &Path, suite: &str, mirror: &str) -> Result<()> {
     let text = format!(
-        "Types: deb\nURIs: {mirror}\nSuites: {DEBIAN_SUITE} {DEBIAN_SUITE}-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
+        "Types: deb\nURIs: {mirror}\nSuites: {suite} {suite}-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
     );
     let list = root.join("etc/apt/sources.list");
     if list.exists() {
@@ -452,13 +1322,13 @@ fn configure_apt_sources(root: &Path, mirror: &str) -> Result<()> {
 }
 
 /// Where Debian keeps locally added CA certificates.
-const SITE_CERTIFICATES: &str = "/usr/local/share/ca-certificates";
+pub const SITE_CERTIFICATES: &str = "/usr/local/share/ca-certificates";
 
 /// Copy the host's locally added CA certificates (`*.crt` in
 /// [`SITE_CERTIFICATES`], e.g. of a TLS-intercepting proxy) into the same
 /// folder of `root`, so that installing `ca-certificates` in a build stage
 /// trusts them too, as a site's own base image would.
-fn copy_site_certificates(from: &Path, root: &Path) -> Result<()> {
+pub fn copy_site_certificates(from: &Path, root: &Path) -> Result<()> {
     let Ok(entries) = std::fs::read_dir(from) else {
         return Ok(());
     };
@@ -496,4 +1366,55 @@ fn tail(path: &Path, lines: usize) -> String {
     };
     let all: Vec<String> = BufReader::new(file).lines().map_while(Result::ok).collect();
     all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOG: &str = "#12 [linux/amd64 toolchain 3/3] RUN apt-get update\n\
+                       #12 DONE 3.1s\n\
+                       #20 [linux/amd64->riscv64 build 2/2] RUN xx-cargo build\n\
+                       #21 [linux/amd64->arm/v7 build 2/2] RUN xx-cargo build\n\
+                       #20 0.36 error: no target\n\
+                       #20 ERROR: process \"/bin/sh -c xx-cargo build\" did not complete successfully: exit code: 1\n\
+                       #21 CANCELED\n\
+                       ERROR: failed to solve: process did not complete successfully\n";
+
+    #[test]
+    fn the_failed_platform_comes_from_the_failed_step_header() {
+        assert_eq!(failed_platform(LOG).as_deref(), Some("linux/riscv64"));
+        let arm = LOG.replace("#20 ERROR", "#21 ERROR");
+        assert_eq!(failed_platform(&arm).as_deref(), Some("linux/arm/v7"));
+        let native = "#5 [linux/arm64 build 1/2] RUN make\n#5 ERROR: exit code: 2\n";
+        assert_eq!(failed_platform(native).as_deref(), Some("linux/arm64"));
+        assert_eq!(
+            failed_platform("#5 [build 1/2] RUN make\n#5 ERROR: x\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn the_failed_step_log_keeps_that_step_and_the_summary() {
+        let text = failed_step_log(LOG);
+        assert!(text.contains("#20 0.36 error: no target"));
+        assert!(!text.contains("#21"));
+        assert!(text.ends_with("ERROR: failed to solve: process did not complete successfully"));
+    }
+
+    #[test]
+    fn engines_are_named() {
+        assert_eq!(EngineKind::parse("buildx").unwrap(), EngineKind::Buildx);
+        assert_eq!(EngineKind::parse("classic").unwrap(), EngineKind::Classic);
+        let err = EngineKind::parse("podman").unwrap_err().to_string();
+        assert!(err.contains("\"podman\""), "{err}");
+    }
+
+    #[test]
+    fn exports_are_one_folder_per_platform() {
+        assert_eq!(
+            platform_export_dir(Path::new("/out"), "linux/arm/v7"),
+            Path::new("/out/linux_arm_v7")
+        );
+    }
 }

@@ -1,11 +1,16 @@
 //! `cargo xtask image`: build the `COPY --from=xx` image (base-image/) with
-//! a local Docker engine, for each requested platform.
+//! the xx-rs Docker engine for the requested platforms: with the buildx
+//! engine in one `docker buildx build`, loaded as one multi-platform image
+//! `xx-rs:latest`; with the classic engine one platform at a time, tagged
+//! `xx-rs:<arch>` (and `xx-rs:latest` for the build machine's).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use crate::docker::{Dockerd, DockerdPaths};
+use crate::docker::{
+    platform_export_dir, BuildOutput, BuildRequest, Dockerd, DockerdPaths, EngineKind,
+};
 use crate::util::{step, workspace_root};
 
 /// Image repository name the builds are tagged with.
@@ -17,11 +22,26 @@ pub const BUILD_PLATFORM: &str = "linux/amd64";
 /// The content-size budget of the image.
 const SIZE_BUDGET: u64 = 3 * 1024 * 1024;
 
+/// The platforms the image and every example in examples/ are built and
+/// tested for.
+pub const PLATFORMS: [&str; 6] = [
+    "linux/amd64",
+    "linux/arm64",
+    "linux/arm/v7",
+    "linux/ppc64le",
+    "linux/s390x",
+    "linux/riscv64",
+];
+
 /// Options of `cargo xtask image`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Platforms to build the image for (comma-separated list).
-    #[arg(long, value_delimiter = ',', default_value = "linux/amd64,linux/arm64")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "linux/amd64,linux/arm64,linux/arm/v7,linux/ppc64le,linux/s390x,linux/riscv64"
+    )]
     pub platform: Vec<String>,
     /// Leave a Docker engine that this task started running afterwards.
     #[arg(long)]
@@ -33,34 +53,33 @@ pub struct Args {
 pub struct Built {
     /// The platform it is for.
     pub platform: String,
-    /// Its tag, `xx-rs:<arch>`.
+    /// Its tag: `xx-rs:latest` (buildx) or `xx-rs:<arch>` (classic).
     pub tag: String,
     /// Its content size in bytes.
     pub size: u64,
-    /// Where its files were exported (`target/xx-image/<arch>`).
+    /// Where its files were exported (`target/xx-image/linux_<arch>`).
     pub files: PathBuf,
 }
 
 /// Run the task.
 pub fn run(args: &Args) -> Result<()> {
+    let platforms = checked_platforms(&args.platform)?;
     step("Docker engine");
-    let mut dockerd = Dockerd::start_or_reuse(DockerdPaths::from_env())?;
-    eprintln!(
-        "{} engine at {}",
-        if dockerd.started_here() {
-            "started an"
-        } else {
-            "reusing the"
-        },
-        dockerd.host()
-    );
-    let built = build_images(&dockerd, &args.platform);
+    let paths = DockerdPaths::from_env()?;
+    let mut dockerd = if args.keep_daemon {
+        Dockerd::start_or_reuse_detached(paths)?
+    } else {
+        Dockerd::start_or_reuse(paths)?
+    };
+    report_engine(&dockerd);
+    let built = build_images(&dockerd, &platforms);
     if args.keep_daemon {
-        eprintln!(
-            "leaving the engine running: export DOCKER_HOST={}",
-            dockerd.host()
-        );
-        std::mem::forget(dockerd);
+        eprintln!("leaving the engine running; its client:");
+        for (name, value) in dockerd.client_env() {
+            eprintln!("  export {name}={value}");
+        }
+        eprintln!("  {} buildx build ...", dockerd.client().display());
+        dockerd.leave_running();
     } else {
         dockerd.stop();
     }
@@ -78,72 +97,162 @@ pub fn run(args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// Make the Debian base, then build, tag, export and check the image for
-/// every platform; `xx-rs:latest` is the [`BUILD_PLATFORM`] one.
-pub fn build_images(dockerd: &Dockerd, platforms: &[String]) -> Result<Vec<Built>> {
+/// Say which engine runs and whether this task started it.
+pub fn report_engine(dockerd: &Dockerd) {
+    let versions = dockerd
+        .prefix()
+        .map(|prefix| format!(" ({})", prefix.packages().join(", ")))
+        .unwrap_or_default();
+    eprintln!(
+        "{} the {} engine at {}{versions}",
+        if dockerd.started_here() {
+            "started"
+        } else {
+            "reusing"
+        },
+        dockerd.kind().name(),
+        dockerd.host()
+    );
+}
+
+/// The platforms of a `--platform` list, each one of [`PLATFORMS`]; an
+/// unknown or repeated one fails with one line naming it, before any build.
+pub fn checked_platforms(list: &[String]) -> Result<Vec<&'static str>> {
+    let mut checked: Vec<&'static str> = Vec::new();
+    for platform in list {
+        let platform = platform.trim();
+        let Some(known) = PLATFORMS.iter().find(|known| **known == platform) else {
+            bail!(
+                "unknown platform {platform:?}: xx-rs builds {}",
+                PLATFORMS.join(", ")
+            );
+        };
+        if checked.contains(known) {
+            bail!("platform {platform:?} is listed twice");
+        }
+        checked.push(known);
+    }
+    if checked.is_empty() {
+        bail!("no platform given");
+    }
+    Ok(checked)
+}
+
+/// Make the Debian base, then build, load, export and check the image for
+/// every platform (see the module's documentation for the tags).
+pub fn build_images(dockerd: &Dockerd, platforms: &[&str]) -> Result<Vec<Built>> {
     step("Debian base image");
     dockerd.ensure_debian_base()?;
-    let mut built = Vec::new();
-    for platform in platforms {
-        let image = build_image(dockerd, platform)?;
-        if platform == BUILD_PLATFORM {
-            dockerd
-                .docker(["tag", image.tag.as_str(), &format!("{IMAGE_NAME}:latest")])
-                .run()
-                .context("docker tag")?;
+    let root = workspace_root();
+    let dockerfile = root.join("base-image/Dockerfile");
+    let exports = root.join("target/xx-image");
+    if exports.exists() {
+        std::fs::remove_dir_all(&exports)
+            .with_context(|| format!("cannot remove {}", exports.display()))?;
+    }
+    let tags: Vec<String> = match dockerd.kind() {
+        EngineKind::Buildx => {
+            let tag = format!("{IMAGE_NAME}:latest");
+            step(&format!(
+                "docker buildx build --platform {} --load -t {tag} (one invocation)",
+                platforms.join(",")
+            ));
+            dockerd.build(&image_request(
+                &root,
+                &dockerfile,
+                platforms,
+                BuildOutput::Load(&tag),
+            ))?;
+            let loaded = dockerd.image_platforms(&tag)?;
+            let missing: Vec<&&str> = platforms
+                .iter()
+                .filter(|platform| !loaded.iter().any(|loaded| loaded == **platform))
+                .collect();
+            if !missing.is_empty() {
+                bail!("{tag} was loaded without {missing:?} (it has {loaded:?})");
+            }
+            eprintln!("loaded {tag} for {}", loaded.join(", "));
+            vec![tag; platforms.len()]
         }
-        built.push(image);
+        EngineKind::Classic => {
+            let mut tags = Vec::new();
+            for platform in platforms {
+                let tag = format!("{IMAGE_NAME}:{}", tag_suffix(platform)?);
+                step(&format!("docker build --platform {platform} -t {tag}"));
+                dockerd.build(&image_request(
+                    &root,
+                    &dockerfile,
+                    &[platform],
+                    BuildOutput::Load(&tag),
+                ))?;
+                if *platform == BUILD_PLATFORM {
+                    dockerd
+                        .docker(["tag", tag.as_str(), &format!("{IMAGE_NAME}:latest")])
+                        .run()
+                        .context("docker tag")?;
+                }
+                tags.push(tag);
+            }
+            tags
+        }
+    };
+    step(&format!(
+        "exporting the image's files to {}",
+        exports.display()
+    ));
+    dockerd.build(&image_request(
+        &root,
+        &dockerfile,
+        platforms,
+        BuildOutput::Local(&exports),
+    ))?;
+    let mut built = Vec::new();
+    for (platform, tag) in platforms.iter().zip(tags) {
+        let files = platform_export_dir(&exports, platform);
+        check_files(&files)?;
+        let size = tree_size(&files)?;
+        if size > SIZE_BUDGET {
+            bail!("{tag} for {platform} is {size} bytes, over the {SIZE_BUDGET}-byte budget");
+        }
+        built.push(Built {
+            platform: platform.to_string(),
+            tag,
+            size,
+            files,
+        });
     }
     Ok(built)
 }
 
-/// Build the image for one platform, tagged `xx-rs:<arch>`, and export its
-/// files to check them.
-pub fn build_image(dockerd: &Dockerd, platform: &str) -> Result<Built> {
-    let tag = format!("{IMAGE_NAME}:{}", tag_suffix(platform)?);
-    let root = workspace_root();
-    step(&format!("building {tag} for {platform}"));
-    docker_build(dockerd, &root, platform, &["--tag", &tag])?;
-    let size = dockerd.image_size(&tag)?;
-
-    let files = root.join("target/xx-image").join(tag_suffix(platform)?);
-    if files.exists() {
-        std::fs::remove_dir_all(&files)
-            .with_context(|| format!("cannot remove {}", files.display()))?;
+/// A build of base-image/Dockerfile with the workspace as context.
+fn image_request<'a>(
+    root: &'a Path,
+    dockerfile: &'a Path,
+    platforms: &'a [&'a str],
+    output: BuildOutput<'a>,
+) -> BuildRequest<'a> {
+    BuildRequest {
+        context: root,
+        dockerfile,
+        platforms,
+        output,
+        show_progress: true,
     }
-    let output = format!("type=local,dest={}", files.display());
-    docker_build(dockerd, &root, platform, &["--output", &output])?;
-    check_files(&files)?;
-    if size > SIZE_BUDGET {
-        bail!("{tag} is {size} bytes, over the {SIZE_BUDGET}-byte budget");
-    }
-    Ok(Built {
-        platform: platform.to_string(),
-        tag,
-        size,
-        files,
-    })
 }
 
-/// `docker build` of base-image/Dockerfile with the workspace as context.
-fn docker_build(dockerd: &Dockerd, root: &Path, platform: &str, extra: &[&str]) -> Result<()> {
-    let dockerfile = root.join("base-image/Dockerfile");
-    let mut args: Vec<String> = vec![
-        "build".into(),
-        "--network".into(),
-        "host".into(),
-        "--platform".into(),
-        platform.into(),
-        "--file".into(),
-        dockerfile.display().to_string(),
-    ];
-    args.extend(extra.iter().map(|arg| arg.to_string()));
-    args.push(root.display().to_string());
-    dockerd
-        .docker(&args)
-        .run()
-        .with_context(|| format!("docker build of base-image/Dockerfile for {platform}"))?;
-    Ok(())
+/// Total size of the regular files below `dir` (links count as nothing).
+fn tree_size(dir: &Path) -> Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            total += tree_size(&entry.path())?;
+        } else if kind.is_file() {
+            total += entry.metadata()?.len();
+        }
+    }
+    Ok(total)
 }
 
 /// The exported image must hold `/usr/bin/xx`, its `xx-*` links (relative,
@@ -188,75 +297,27 @@ pub fn tag_suffix(platform: &str) -> Result<String> {
     Ok(suffix)
 }
 
-/// `cargo xtask demo --docker`: the Docker path of the demo. Builds the
-/// `xx-rs` image for the build machine, then `examples/<example>` for
-/// `platform` with BuildKit (build stages on the build machine, no
-/// emulation), exports it, checks it with `xx-verify --static` and runs it
-/// under qemu-user.
-pub fn demo(platform: &str, example: &str) -> Result<()> {
-    let root = workspace_root();
-    let context = root.join("examples").join(example);
-    if !context.join("Dockerfile").is_file() {
-        bail!(
-            "example {example:?} not found: no {}/Dockerfile",
-            context.display()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_platform_is_named() {
+        let list = |items: &[&str]| {
+            items
+                .iter()
+                .map(|item| item.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            checked_platforms(&list(&["linux/arm64", "linux/riscv64"])).unwrap(),
+            ["linux/arm64", "linux/riscv64"]
         );
+        let err = checked_platforms(&list(&["linux/arm64", "linux/sparc"]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("unknown platform \"linux/sparc\""), "{err}");
+        assert!(!err.contains('\n'), "{err}");
+        assert!(checked_platforms(&list(&["linux/arm64", "linux/arm64"])).is_err());
     }
-    let xx = crate::util::build_xx("dev")?;
-    let info = duct::cmd!(&xx, "info", "--json")
-        .env("TARGETPLATFORM", platform)
-        .read()
-        .with_context(|| format!("xx-info --json for {platform}"))?;
-    let info: serde_json::Value =
-        serde_json::from_str(&info).context("xx-info --json printed invalid JSON")?;
-    let qemu = info["qemu"]
-        .as_str()
-        .with_context(|| format!("xx-info knows no qemu for {platform}"))?
-        .to_string();
-
-    step("Docker engine");
-    let mut dockerd = Dockerd::start_or_reuse(DockerdPaths::from_env())?;
-    let result = (|| -> Result<PathBuf> {
-        build_images(&dockerd, &[BUILD_PLATFORM.to_string()])?;
-        step(&format!("examples/{example} for {platform} (BuildKit)"));
-        let out = root
-            .join("target/xx-demo")
-            .join(example)
-            .join(tag_suffix(platform)?);
-        let output = format!("type=local,dest={}", out.display());
-        dockerd
-            .docker([
-                "build",
-                "--network",
-                "host",
-                "--platform",
-                platform,
-                "--output",
-                &output,
-                &context.display().to_string(),
-            ])
-            .run()
-            .with_context(|| format!("docker build of examples/{example} for {platform}"))?;
-        Ok(out)
-    })();
-    dockerd.stop();
-    let out = result?;
-
-    let artifacts: Vec<PathBuf> = std::fs::read_dir(&out)
-        .with_context(|| format!("cannot list {}", out.display()))?
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.is_file())
-        .collect();
-    for artifact in artifacts {
-        step(&format!("xx-verify --static {}", artifact.display()));
-        duct::cmd!(&xx, "verify", "--static", &artifact)
-            .env("TARGETPLATFORM", platform)
-            .run()
-            .with_context(|| format!("xx-verify --static {}", artifact.display()))?;
-        step(&format!("{qemu} {}", artifact.display()));
-        duct::cmd!(&qemu, &artifact)
-            .run()
-            .with_context(|| format!("{qemu} {}", artifact.display()))?;
-    }
-    Ok(())
 }

@@ -6,9 +6,12 @@
 //! - `image`: the `COPY --from=xx` image, built with a local Docker engine.
 
 mod bench;
+mod bench_docker;
 mod demo;
 mod disk;
 mod docker;
+mod docker_demo;
+mod engine_prefix;
 mod image;
 mod prereq;
 mod test;

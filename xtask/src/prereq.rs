@@ -34,8 +34,8 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ),
     ("cargo-web", "Debian's cargo for rustc-web (demo)"),
     (
-        "docker.io",
-        "dockerd + BuildKit for the image and examples/ builds",
+        "runc",
+        "the container runtime of the xx-rs Docker engine (trixie's dockerd, containerd and buildx, which the xtask unpacks into its own prefix)",
     ),
 ];
 

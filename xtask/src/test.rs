@@ -4,6 +4,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use crate::docker::{Dockerd, DockerdPaths};
 use crate::util::{step, workspace_root};
 
 // The tests' skip log (std only; see the file).
@@ -51,6 +52,16 @@ pub fn run(args: &Args) -> Result<()> {
     .dir(&root)
     .run()
     .context("cargo clippy found problems")?;
+    // One engine for the whole Docker suite: started here (bound to this
+    // process, so it cannot outlive it), reused by the tests, stopped after.
+    let engine = if args.quick {
+        None
+    } else {
+        step("Docker engine for the end-to-end suite");
+        let engine = Dockerd::start_or_reuse(DockerdPaths::from_env()?)?;
+        crate::image::report_engine(&engine);
+        Some(engine)
+    };
     step("cargo test");
     let mut test = vec!["test", "--workspace", "--no-fail-fast"];
     if args.quick {
@@ -69,14 +80,17 @@ pub fn run(args: &Args) -> Result<()> {
         .env(skip::SKIP_LOG_VAR, &skip_log)
         .run()
         .context("tests failed");
+    if let Some(mut engine) = engine {
+        engine.stop();
+    }
     print_skips(&skip_log);
     tested?;
     if !args.quick {
         step("the README's main job: cargo xtask demo");
         crate::demo::run(&crate::demo::Args {
-            platform: "linux/arm64".to_string(),
+            platform: vec!["linux/arm64".to_string()],
             docker: false,
-            example: "c".to_string(),
+            example: Vec::new(),
         })
         .context("cargo xtask demo failed")?;
     }

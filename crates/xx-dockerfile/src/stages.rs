@@ -162,9 +162,15 @@ impl Dockerfile {
             })
     }
 
-    /// The stage a stage is based on, when its `FROM` names a stage.
+    /// The stage a stage is based on, when its `FROM` names a stage. For
+    /// `FROM base-${TARGETARCH}` (one stage per target architecture), the
+    /// first such stage stands for them all.
     pub fn parent(&self, stage: &Stage) -> Option<&Stage> {
-        self.stage_named(&stage.base, stage.index)
+        self.stage_named(&stage.base, stage.index).or_else(|| {
+            target_arch_expansions(&stage.base)
+                .iter()
+                .find_map(|name| self.stage_named(name, stage.index))
+        })
     }
 
     /// The stages that copy from or mount `stage`, or are based on it.
@@ -240,8 +246,12 @@ impl Dockerfile {
                 }
             }
             for reference in references {
-                if let Some(used) = self.stage_named(&reference, index) {
-                    queue.push(used.index);
+                let mut names = target_arch_expansions(&reference);
+                names.push(reference);
+                for name in names {
+                    if let Some(used) = self.stage_named(&name, index) {
+                        queue.push(used.index);
+                    }
                 }
             }
         }
@@ -294,6 +304,28 @@ pub fn expand(text: &str, defaults: &[(String, String)]) -> String {
 }
 
 /// The `from=` of a `--mount` value, if any.
+/// The architectures `$TARGETARCH` takes (Docker's names).
+const TARGET_ARCHES: &[&str] = &[
+    "amd64", "arm64", "arm", "386", "ppc64le", "s390x", "riscv64", "mips64le", "mips64", "mipsle",
+    "mips", "loong64",
+];
+
+/// `reference` with `$TARGETARCH` / `${TARGETARCH}` replaced by each
+/// architecture of [`TARGET_ARCHES`]; empty when it names no such variable.
+fn target_arch_expansions(reference: &str) -> Vec<String> {
+    let pattern = if reference.contains("${TARGETARCH}") {
+        "${TARGETARCH}"
+    } else if reference.contains("$TARGETARCH") {
+        "$TARGETARCH"
+    } else {
+        return Vec::new();
+    };
+    TARGET_ARCHES
+        .iter()
+        .map(|arch| reference.replace(pattern, arch))
+        .collect()
+}
+
 fn mount_source(value: &str) -> Option<String> {
     value
         .split(',')
@@ -380,6 +412,22 @@ mod tests {
         assert_eq!(file.parent(&file.stages[3]).map(|s| s.index), Some(2));
         assert_eq!(file.stages[4].base, "debian");
         assert_eq!(file.stages[5].base, "$UNSET");
+    }
+
+    #[test]
+    fn a_stage_per_target_arch_is_followed() {
+        let file = Dockerfile::parse(
+            "FROM --platform=$BUILDPLATFORM debian:bookworm AS debian\n\
+             FROM --platform=$BUILDPLATFORM debian:trixie AS debian-riscv64\n\
+             FROM debian AS debian-amd64\n\
+             FROM debian-${TARGETARCH} AS build\n\
+             RUN make\n",
+        )
+        .unwrap();
+        let build = &file.stages[3];
+        assert_eq!(file.parent(build).map(|stage| stage.index), Some(2));
+        assert_eq!(file.effective_platform(build), StagePlatform::Build);
+        assert_eq!(file.needed(None).unwrap(), vec![0, 1, 2, 3]);
     }
 
     #[test]
