@@ -23,17 +23,6 @@ pub use engine::*;
 /// The tag the examples' `XX_IMAGE` argument defaults to (`xx-rs:latest`).
 pub const XX_IMAGE: &str = "xx-rs";
 
-/// The platforms the image is built for, and every example of the suite
-/// at most (see tests/tests/docker.rs for the reduced matrices).
-pub const PLATFORMS: [&str; 6] = [
-    "linux/amd64",
-    "linux/arm64",
-    "linux/arm/v7",
-    "linux/ppc64le",
-    "linux/s390x",
-    "linux/riscv64",
-];
-
 /// The engine shared by the tests of this process: reused when one answers
 /// (`cargo xtask test` starts one for the whole suite), else started by the
 /// first caller and stopped when the last holder drops it.

@@ -32,8 +32,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use xx_e2e::docker::{
     build_to, ensure_xx_image, export_dir, image_platforms, kill_rooted_below, platform_export_dir,
-    qemu_binfmt_handlers, shared_dockerd, unmount_below, Dockerd, DockerdPaths, EngineKind,
-    DEBIAN_IMAGE, PLATFORMS, XX_IMAGE,
+    qemu_binfmt_handlers, run_static_under_qemu, shared_dockerd, tree_size, unmount_below, Dockerd,
+    DockerdPaths, EngineKind, DEBIAN_IMAGE, PLATFORMS, XX_IMAGE,
 };
 use xx_e2e::{qemu_suffix, workspace_root, xx_binary};
 
@@ -93,7 +93,8 @@ fn build_dockerfile_check_run(
     for platform in platforms {
         let artifact = platform_export_dir(exports.path(), platform).join(binary);
         xx_verify_static(platform, &artifact)?;
-        let stdout = qemu_run(qemu_suffix(platform)?, &artifact, args)?;
+        let stdout =
+            run_static_under_qemu(&format!("qemu-{}", qemu_suffix(platform)?), &artifact, args)?;
         check(platform, &stdout).with_context(|| format!("{platform}: output {stdout:?}"))?;
     }
     Ok(())
@@ -116,35 +117,6 @@ fn xx_verify_static(platform: &str, file: &Path) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// Run a static target binary with `qemu-<suffix> -L <empty folder>` and
-/// return its stdout.
-fn qemu_run(suffix: &str, binary: &Path, args: &[&str]) -> Result<String> {
-    let qemu = format!("qemu-{suffix}");
-    let empty = tempfile::tempdir().context("temporary folder")?;
-    let mut argv = vec![
-        "-L".to_string(),
-        empty.path().display().to_string(),
-        binary.display().to_string(),
-    ];
-    argv.extend(args.iter().map(|arg| arg.to_string()));
-    let output = duct::cmd(&qemu, &argv)
-        .stdin_null()
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .run()
-        .with_context(|| format!("cannot run {qemu} (is qemu-user installed?)"))?;
-    if !output.status.success() {
-        bail!(
-            "{qemu} {} failed ({}): {}",
-            binary.display(),
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 fn expect_contains(stdout: &str, wanted: &str) -> Result<()> {
@@ -199,21 +171,6 @@ fn xx_image_for_every_platform_in_one_invocation() -> Result<()> {
         assert_eq!(triple, "arm-linux-gnueabihf");
     }
     Ok(())
-}
-
-/// Total size of the regular files below `dir` (links count as nothing).
-fn tree_size(dir: &Path) -> Result<u64> {
-    let mut total = 0;
-    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
-        let entry = entry?;
-        let kind = entry.file_type()?;
-        if kind.is_dir() {
-            total += tree_size(&entry.path())?;
-        } else if kind.is_file() {
-            total += entry.metadata()?.len();
-        }
-    }
-    Ok(total)
 }
 
 #[test]

@@ -1368,6 +1368,62 @@ fn tail(path: &Path, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
+/// The platforms the image and every example in examples/ are built and
+/// tested for.
+pub const PLATFORMS: [&str; 6] = [
+    "linux/amd64",
+    "linux/arm64",
+    "linux/arm/v7",
+    "linux/ppc64le",
+    "linux/s390x",
+    "linux/riscv64",
+];
+
+/// Total size of the regular files below `dir` (links count as nothing).
+pub fn tree_size(dir: &Path) -> Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            total += tree_size(&entry.path())?;
+        } else if kind.is_file() {
+            total += entry.metadata()?.len();
+        }
+    }
+    Ok(total)
+}
+
+/// Run a static target program with `qemu -L <empty folder> binary ARGS`
+/// and return its stdout. The examples link statically (xx-verify --static
+/// checked it), so the program needs no sysroot: the empty `-L` folder
+/// proves that no library of the host is picked up.
+pub fn run_static_under_qemu(qemu: &str, binary: &Path, args: &[&str]) -> Result<String> {
+    let empty = tempfile::tempdir().context("temporary folder")?;
+    let mut argv = vec![
+        "-L".to_string(),
+        empty.path().display().to_string(),
+        binary.display().to_string(),
+    ];
+    argv.extend(args.iter().map(|arg| arg.to_string()));
+    let output = duct::cmd(qemu, &argv)
+        .stdin_null()
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .with_context(|| format!("cannot run {qemu} (is qemu-user installed?)"))?;
+    if !output.status.success() {
+        bail!(
+            "{qemu} {} failed ({}): {}",
+            binary.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use crate::docker::{platform_export_dir, BuildOutput, BuildRequest, Dockerd, DockerdPaths};
+use crate::docker::{
+    platform_export_dir, run_static_under_qemu, BuildOutput, BuildRequest, Dockerd, DockerdPaths,
+};
 use crate::image::{build_images, checked_platforms, report_engine, BUILD_PLATFORM};
 use crate::util::{step, workspace_root};
 
@@ -120,7 +122,7 @@ pub fn run(platforms: &[String], examples: &[String]) -> Result<()> {
             let artifact = dir.join(program);
             let verified = xx_verify(&xx, platform, &artifact);
             let ran = match &verified {
-                Ok(()) => run_under_qemu(qemu, &artifact),
+                Ok(()) => run_static_under_qemu(qemu, &artifact, &[]),
                 Err(_) => Err(anyhow::anyhow!("not run")),
             };
             rows.push(Row {
@@ -254,31 +256,6 @@ fn xx_verify(xx: &Path, platform: &str, artifact: &Path) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// Run a static target program under qemu-user; its stdout.
-///
-/// The examples link statically (`xx-verify --static` checked it), so the
-/// program needs no sysroot: `-L` points at an empty folder, which proves
-/// that no library of the host is picked up.
-fn run_under_qemu(qemu: &str, artifact: &Path) -> Result<String> {
-    let empty = tempfile::tempdir().context("temporary folder")?;
-    let output = duct::cmd!(qemu, "-L", empty.path(), artifact)
-        .stdin_null()
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .run()
-        .with_context(|| format!("cannot run {qemu} (is qemu-user installed?)"))?;
-    if !output.status.success() {
-        bail!(
-            "{qemu} {}: {} {}",
-            artifact.display(),
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// The first line of a program's output.

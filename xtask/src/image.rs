@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use crate::docker::{
-    platform_export_dir, BuildOutput, BuildRequest, Dockerd, DockerdPaths, EngineKind,
+    platform_export_dir, tree_size, BuildOutput, BuildRequest, Dockerd, DockerdPaths, EngineKind,
+    PLATFORMS,
 };
 use crate::util::{step, workspace_root};
 
@@ -21,17 +22,6 @@ pub const BUILD_PLATFORM: &str = "linux/amd64";
 
 /// The content-size budget of the image.
 const SIZE_BUDGET: u64 = 3 * 1024 * 1024;
-
-/// The platforms the image and every example in examples/ are built and
-/// tested for.
-pub const PLATFORMS: [&str; 6] = [
-    "linux/amd64",
-    "linux/arm64",
-    "linux/arm/v7",
-    "linux/ppc64le",
-    "linux/s390x",
-    "linux/riscv64",
-];
 
 /// Options of `cargo xtask image`.
 #[derive(Debug, clap::Args)]
@@ -238,21 +228,6 @@ fn image_request<'a>(
         output,
         show_progress: true,
     }
-}
-
-/// Total size of the regular files below `dir` (links count as nothing).
-fn tree_size(dir: &Path) -> Result<u64> {
-    let mut total = 0;
-    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
-        let entry = entry?;
-        let kind = entry.file_type()?;
-        if kind.is_dir() {
-            total += tree_size(&entry.path())?;
-        } else if kind.is_file() {
-            total += entry.metadata()?.len();
-        }
-    }
-    Ok(total)
 }
 
 /// The exported image must hold `/usr/bin/xx`, its `xx-*` links (relative,
