@@ -39,6 +39,7 @@ use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -271,6 +272,8 @@ pub struct Dockerd {
     /// Whether started processes are bound to this process (SIGTERM when it
     /// dies); false for an engine meant to outlive it.
     bound: bool,
+    /// The repairs said (one line each) since the engine was opened.
+    repairs: Mutex<Vec<String>>,
 }
 
 impl Dockerd {
@@ -307,12 +310,45 @@ impl Dockerd {
             prefix,
             started: None,
             bound,
+            repairs: Mutex::new(Vec::new()),
         };
         if !dockerd.answers() {
+            // A data root that a build found damaged is reset before the
+            // engine starts on it (never under a running engine).
+            let marker = dockerd.damaged_marker();
+            if let Ok(reason) = std::fs::read_to_string(&marker) {
+                dockerd.say_repair(format!(
+                    "xx-rs engine: an earlier build found the data root {} damaged ({}): resetting it",
+                    dockerd.paths.data_root().display(),
+                    first_line(reason.trim())
+                ));
+                dockerd.stop_leftovers();
+                dockerd.reset_data_root()?;
+                std::fs::remove_file(&marker)
+                    .with_context(|| format!("cannot remove {}", marker.display()))?;
+            }
             dockerd.start_repairing()?;
         }
         dockerd.trim_repairing()?;
         Ok(dockerd)
+    }
+
+    /// Say a repair on stderr (one line) and remember it.
+    fn say_repair(&self, line: String) {
+        eprintln!("{line}");
+        if let Ok(mut repairs) = self.repairs.lock() {
+            repairs.push(line);
+        }
+    }
+
+    /// The repairs said since this engine was opened (one line each; empty
+    /// when nothing was damaged).
+    #[allow(dead_code)]
+    pub fn repairs(&self) -> Vec<String> {
+        self.repairs
+            .lock()
+            .map(|repairs| repairs.clone())
+            .unwrap_or_default()
     }
 
     /// Which engine this is.
@@ -338,11 +374,11 @@ impl Dockerd {
         match self.start() {
             Ok(()) => Ok(()),
             Err(err) if has_entries(&self.paths.data_root()) => {
-                eprintln!(
+                self.say_repair(format!(
                     "xx-rs engine: it did not start on {} ({}): resetting that data root",
                     self.paths.data_root().display(),
-                    first_line(&format!("{err:#}"))
-                );
+                    last_line(&format!("{err:#}"))
+                ));
                 self.stop_leftovers();
                 self.reset_data_root()?;
                 self.start()
@@ -358,24 +394,45 @@ impl Dockerd {
         let Err(err) = self.trim() else {
             return Ok(());
         };
-        eprintln!(
+        if lost_snapshots(&format!("{err:#}")) {
+            // Snapshots of the cache are gone from disk: those of the
+            // images may be too; nothing in the store can be trusted.
+            self.say_repair(format!(
+                "xx-rs engine: the build cache in {} lost snapshots ({}): resetting the data root",
+                self.paths.data_root().display(),
+                first_line(&format!("{err:#}"))
+            ));
+            return self.reset_and_restart();
+        }
+        self.say_repair(format!(
             "xx-rs engine: the build cache in {} is damaged ({}): removing the whole build cache",
             self.paths.data_root().display(),
             first_line(&format!("{err:#}"))
-        );
+        ));
         let Err(err) = self.prune_build_cache() else {
             return Ok(());
         };
-        eprintln!(
+        self.say_repair(format!(
             "xx-rs engine: removing the build cache failed too ({}): resetting the data root {}",
             first_line(&format!("{err:#}")),
             self.paths.data_root().display()
-        );
+        ));
+        self.reset_and_restart()
+    }
+
+    /// Stop the engine, reset its data root, start it again.
+    fn reset_and_restart(&mut self) -> Result<()> {
         self.stop();
         self.stop_leftovers();
         self.reset_data_root()?;
         self.start()?;
         self.trim()
+    }
+
+    /// The file that marks the data root as damaged for the next opening
+    /// (written by a build that found snapshots missing twice).
+    fn damaged_marker(&self) -> PathBuf {
+        self.paths.state_dir.join("data-root-damaged")
     }
 
     /// Prune the build cache down to [`BUILD_CACHE_KEEP`] (least recently
@@ -570,7 +627,7 @@ impl Dockerd {
                 let mut args = vec!["buildx".to_string(), "build".to_string()];
                 args.push(format!("--platform={}", request.platforms.join(",")));
                 args.extend(output);
-                self.run_build(request, args, request.platforms)
+                self.run_build_repairing(request, args, request.platforms)
             }
             EngineKind::Classic => {
                 if let (BuildOutput::Load(tag), [_, _, ..]) = (request.output, request.platforms) {
@@ -597,6 +654,51 @@ impl Dockerd {
                 Ok(())
             }
         }
+    }
+
+    /// [`Dockerd::run_build`]; when the build fails because snapshots of
+    /// the build cache are missing (a record whose snapshot is gone: no
+    /// usage probe finds those before a build uses them), say so, empty the
+    /// build cache and build once more. When that fails the same way, the
+    /// images' own snapshots are damaged: the data root is marked, so the
+    /// next opening of the engine resets it, and the error says so.
+    fn run_build_repairing(
+        &self,
+        request: &BuildRequest,
+        args: Vec<String>,
+        platforms: &[&str],
+    ) -> Result<()> {
+        let err = match self.run_build(request, args.clone(), platforms) {
+            Ok(()) => return Ok(()),
+            Err(err) => err,
+        };
+        let text = format!("{err:#}");
+        let Some(cause) = text.lines().find(|line| lost_snapshots(line)) else {
+            return Err(err);
+        };
+        self.say_repair(format!(
+            "xx-rs engine: a build found snapshots missing in {} ({}): removing the whole build cache and building once more",
+            self.paths.data_root().display(),
+            cause.trim()
+        ));
+        self.prune_build_cache()?;
+        let err = match self.run_build(request, args, platforms) {
+            Ok(()) => return Ok(()),
+            Err(err) => err,
+        };
+        let text = format!("{err:#}");
+        let Some(cause) = text.lines().find(|line| lost_snapshots(line)) else {
+            return Err(err);
+        };
+        write_atomic(
+            &self.damaged_marker(),
+            &format!("{}\n", cause.trim()),
+            0o644,
+        )?;
+        Err(err.context(format!(
+            "the data root {} is damaged beyond its build cache: it is reset when the engine is next opened (run again)",
+            self.paths.data_root().display()
+        )))
     }
 
     /// Run one build command (`args` then the common options), streaming
@@ -1156,6 +1258,30 @@ fn run_captured(expression: duct::Expression) -> Result<()> {
     Ok(())
 }
 
+/// Whether an engine error says that snapshots behind the store are gone:
+/// a record whose snapshot was removed ("parent snapshot ... does not
+/// exist", "snapshot ... not found") or whose files were
+/// ("failed to get usage ... no such file or directory", "failed to stat
+/// parent").
+pub fn lost_snapshots(text: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    let names_snapshot = text.contains("snapshot");
+    names_snapshot
+        && (text.contains("does not exist")
+            || text.contains("not found")
+            || text.contains("no such file or directory"))
+}
+
+/// The last non-empty line of `text` (of a start error: the log's last
+/// line, which says why).
+fn last_line(text: &str) -> &str {
+    text.lines()
+        .rev()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .unwrap_or("")
+}
+
 /// The first non-empty line of `text`.
 fn first_line(text: &str) -> &str {
     text.lines()
@@ -1456,6 +1582,25 @@ mod tests {
         assert!(text.contains("#20 0.36 error: no target"));
         assert!(!text.contains("#21"));
         assert!(text.ends_with("ERROR: failed to solve: process did not complete successfully"));
+    }
+
+    #[test]
+    fn lost_snapshots_are_recognised() {
+        for seen in [
+            "ERROR: rpc error: code = Unknown desc = failed to get usage for mp3lb: lstat /x/io.containerd.snapshotter.v1.overlayfs/snapshots/2/fs: no such file or directory: unknown",
+            "ERROR: failed to solve: failed to prepare s9gn as kpp4: parent snapshot s9gn does not exist: not found",
+            "failed to prepare sha256:895d as w229: failed to stat parent: stat /x/snapshots/1/fs: no such file or directory: unknown",
+            "failed to get usage for abc: snapshot abc not found",
+        ] {
+            assert!(lost_snapshots(seen), "{seen}");
+        }
+        for other in [
+            "ERROR: failed to solve: process \"/bin/sh -c make\" did not complete successfully: exit code: 2",
+            "open /src/main.c: no such file or directory",
+            "docker.io/library/golang:1.22: not found",
+        ] {
+            assert!(!lost_snapshots(other), "{other}");
+        }
     }
 
     #[test]
