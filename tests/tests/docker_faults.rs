@@ -434,3 +434,45 @@ fn a_dockerd_that_cannot_start_shows_its_log() -> Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn a_build_that_fails_on_one_platform_names_it() -> Result<()> {
+    if !buildx_engine() {
+        return Ok(());
+    }
+    let shared = shared_dockerd()?;
+    shared.ensure_debian_base()?;
+    let context = export_dir("xx-docker-one-fails-")?;
+    let dockerfile = context.path().join("Dockerfile");
+    std::fs::write(
+        &dockerfile,
+        format!(
+            "FROM --platform=$BUILDPLATFORM {DEBIAN_IMAGE} AS build\n\
+             ARG TARGETARCH\n\
+             RUN echo building for $TARGETARCH && test \"$TARGETARCH\" != riscv64\n\
+             FROM scratch\n\
+             COPY --from=build /etc/debian_version /\n"
+        ),
+    )?;
+    let out = export_dir("xx-docker-one-fails-out-")?;
+    let err = match shared.build(&BuildRequest {
+        context: context.path(),
+        dockerfile: &dockerfile,
+        platforms: &["linux/amd64", "linux/riscv64", "linux/arm64"],
+        output: BuildOutput::Local(out.path()),
+        show_progress: false,
+    }) {
+        Ok(()) => bail!("a build whose RUN fails for riscv64 passed"),
+        Err(err) => format!("{err:#}"),
+    };
+    let first = err.lines().next().unwrap_or_default();
+    ensure!(
+        first.contains("failed for linux/riscv64"),
+        "the error's first line must name the platform: {err}"
+    );
+    ensure!(
+        err.contains("building for riscv64") && err.contains("did not complete successfully"),
+        "the error must show the failed step: {err}"
+    );
+    Ok(())
+}
