@@ -17,11 +17,14 @@ pub struct Args {
     /// Exit non-zero when a target is missed.
     #[arg(long)]
     pub check: bool,
-    /// Instead: the emulated-vs-cross Docker bench (examples/rust for
+    /// Instead: the emulated-vs-cross Docker bench (examples for
     /// linux/arm64, cold and warm; registers a qemu binfmt_misc handler
     /// for its duration only).
     #[arg(long)]
     pub docker: bool,
+    /// With --docker: the examples measured (comma-separated: rust, c, go).
+    #[arg(long, value_delimiter = ',', default_value = "rust")]
+    pub example: Vec<String>,
 }
 
 /// Summary statistics of a set of timings.
@@ -110,7 +113,7 @@ fn elf_files(dirs: &[&str]) -> Result<Vec<String>> {
 /// Run the benchmarks.
 pub fn run(args: &Args) -> Result<()> {
     if args.docker {
-        return crate::bench_docker::run();
+        return crate::bench_docker::run(&args.example);
     }
     step("building a static xx (release, +crt-static), as the image ships it");
     let xx = build_static_xx()?;

@@ -1,11 +1,12 @@
-//! `cargo xtask bench --docker`: the headline, measured. The same Rust
-//! example (examples/rust: `cc` crate and OpenSSL) built for linux/arm64
-//! with BuildKit twice: emulated (xtask/bench/rust-emulated.Dockerfile,
+//! `cargo xtask bench --docker`: the headline, measured. The same example
+//! (examples/rust: `cc` crate and OpenSSL; `--example c,go` adds
+//! examples/c with zlib and examples/go with cgo) built for linux/arm64
+//! with BuildKit twice: emulated (xtask/bench/<example>-emulated.Dockerfile,
 //! the compile stage on the target platform, run by qemu-user through a
-//! binfmt_misc handler) and cross (examples/rust/Dockerfile, the xx-rs
+//! binfmt_misc handler) and cross (examples/<example>/Dockerfile, the xx-rs
 //! way: compile stage on `$BUILDPLATFORM`). Each cold (build cache pruned:
 //! no layers, empty cache mounts) and warm (layers and cache mounts kept,
-//! `src/main.rs` edited).
+//! the example's source edited).
 //!
 //! This is the only place where a binfmt_misc handler may exist: Debian's
 //! `qemu-aarch64-static` (unpacked from `qemu-user-static` into the engine
@@ -61,8 +62,43 @@ struct Timing {
     warm: Duration,
 }
 
-/// Run the bench; prints a Markdown table.
-pub fn run() -> Result<()> {
+/// An example the bench can measure.
+struct BenchExample {
+    /// Its folder below examples/ (and the prefix of its emulated
+    /// Dockerfile in xtask/bench/).
+    name: &'static str,
+    /// The source file edited between the cold and the warm build.
+    edited: &'static str,
+}
+
+/// The examples `--example` may name.
+const EXAMPLES: [BenchExample; 3] = [
+    BenchExample {
+        name: "rust",
+        edited: "src/main.rs",
+    },
+    BenchExample {
+        name: "c",
+        edited: "zhello.c",
+    },
+    BenchExample {
+        name: "go",
+        edited: "main.go",
+    },
+];
+
+/// Run the bench for the examples named; prints a Markdown table.
+pub fn run(names: &[String]) -> Result<()> {
+    let mut examples = Vec::new();
+    for name in names {
+        let Some(example) = EXAMPLES.iter().find(|example| example.name == name) else {
+            bail!(
+                "unknown example {name:?}: the bench measures {}",
+                EXAMPLES.map(|example| example.name).join(", ")
+            );
+        };
+        examples.push(example);
+    }
     let others = qemu_binfmt_handlers();
     if !others.is_empty() {
         bail!(
@@ -84,50 +120,76 @@ pub fn run() -> Result<()> {
     step("Docker engine");
     let mut dockerd = Dockerd::start_or_reuse(paths)?;
     crate::image::report_engine(&dockerd);
-    let result = measure(&dockerd, &qemu);
+    let mut results = Vec::new();
+    for example in &examples {
+        let result = measure(&dockerd, &qemu, example);
+        match result {
+            Ok(timings) => results.push((example, timings)),
+            Err(err) => {
+                dockerd.stop();
+                return Err(err.context(format!("the bench of examples/{}", example.name)));
+            }
+        }
+    }
     dockerd.stop();
-    let (emulated, cross) = result?;
     let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(0.001);
     println!(
-        "| examples/rust for linux/arm64 | emulated (compile stage on arm64, qemu) | cross (xx-rs, compile stage on amd64) | emulated / cross |"
+        "| example for linux/arm64 | build | emulated (compile stage on arm64, qemu) | cross (xx-rs, compile stage on amd64) | emulated / cross |"
     );
-    println!("| --- | --- | --- | --- |");
-    println!(
-        "| cold | {:.0} s | {:.0} s | {:.1}x |",
-        emulated.cold.as_secs_f64(),
-        cross.cold.as_secs_f64(),
-        ratio(emulated.cold, cross.cold)
-    );
-    println!(
-        "| warm (`src/main.rs` edited) | {:.1} s | {:.1} s | {:.1}x |",
-        emulated.warm.as_secs_f64(),
-        cross.warm.as_secs_f64(),
-        ratio(emulated.warm, cross.warm)
-    );
+    println!("| --- | --- | --- | --- | --- |");
+    for (example, (emulated, cross)) in results {
+        println!(
+            "| examples/{} | cold | {:.0} s | {:.0} s | {:.1}x |",
+            example.name,
+            emulated.cold.as_secs_f64(),
+            cross.cold.as_secs_f64(),
+            ratio(emulated.cold, cross.cold)
+        );
+        println!(
+            "| examples/{} | warm (`{}` edited) | {:.1} s | {:.1} s | {:.1}x |",
+            example.name,
+            example.edited,
+            emulated.warm.as_secs_f64(),
+            cross.warm.as_secs_f64(),
+            ratio(emulated.warm, cross.warm)
+        );
+    }
     Ok(())
 }
 
 /// The cross and emulated builds, cold then warm each; the handler exists
 /// only during the emulated part (and while the arm64 base is made).
-fn measure(dockerd: &Dockerd, qemu: &Path) -> Result<(Timing, Timing)> {
+fn measure(dockerd: &Dockerd, qemu: &Path, example: &BenchExample) -> Result<(Timing, Timing)> {
     seed_images(dockerd)?;
     let root = workspace_root();
     let work = tempfile::tempdir().context("temporary folder")?;
-    let context = work.path().join("rust");
-    copy_tree(&root.join("examples/rust"), &context)?;
+    let context = work.path().join(example.name);
+    copy_tree(&root.join("examples").join(example.name), &context)?;
 
-    step("cross: examples/rust/Dockerfile for linux/arm64 (no binfmt handler)");
-    let cross = time_cold_and_warm(dockerd, &context, &context.join("Dockerfile"), &[])?;
+    step(&format!(
+        "cross: examples/{}/Dockerfile for linux/arm64 (no binfmt handler)",
+        example.name
+    ));
+    let cross = time_cold_and_warm(
+        dockerd,
+        &context,
+        &context.join("Dockerfile"),
+        example.edited,
+        &[],
+    )?;
 
     let handler = Handler::register(qemu)?;
     let emulated = (|| -> Result<Timing> {
         ensure_arm64_base(dockerd)?;
         step("emulated: the compile stage on linux/arm64, run by qemu-aarch64");
-        let dockerfile = root.join("xtask/bench/rust-emulated.Dockerfile");
+        let dockerfile = root
+            .join("xtask/bench")
+            .join(format!("{}-emulated.Dockerfile", example.name));
         time_cold_and_warm(
             dockerd,
             &context,
             &dockerfile,
+            example.edited,
             &[&format!("--build-arg=DEBIAN_IMAGE={ARM64_BASE}")],
         )
     })();
@@ -180,18 +242,19 @@ fn seed_images(bench: &Dockerd) -> Result<()> {
 }
 
 /// A cold build (build cache pruned first), then a warm one after an edit
-/// of `src/main.rs`.
+/// of `edited` (a source file below `context`).
 fn time_cold_and_warm(
     dockerd: &Dockerd,
     context: &Path,
     dockerfile: &Path,
+    edited: &str,
     extra: &[&str],
 ) -> Result<Timing> {
     dockerd.prune_build_cache()?;
     let out = tempfile::tempdir().context("temporary folder")?;
     let cold = timed_build(dockerd, context, dockerfile, extra, out.path())?;
     eprintln!("cold: {:.1} s", cold.as_secs_f64());
-    let main = context.join("src/main.rs");
+    let main = context.join(edited);
     let mut text = std::fs::read_to_string(&main)
         .with_context(|| format!("cannot read {}", main.display()))?;
     text.push_str("\n// edited by the bench\n");
