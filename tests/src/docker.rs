@@ -39,6 +39,18 @@ pub fn shared_dockerd() -> Result<Arc<Dockerd>> {
     Ok(dockerd)
 }
 
+/// Copy `image` from one engine's store into another's (`docker save |
+/// docker load`), as the throwaway engines of the fault tests get the
+/// Debian base.
+pub fn copy_image(from: &Dockerd, to: &Dockerd, image: &str) -> Result<()> {
+    from.docker(["save", image])
+        .pipe(to.docker(["load", "--quiet"]))
+        .stdout_null()
+        .run()
+        .with_context(|| format!("docker save {image} | docker load"))?;
+    Ok(())
+}
+
 /// The platforms `ensure_xx_image` builds the image for: all of
 /// [`PLATFORMS`] in one invocation with the buildx engine; the build
 /// machine's alone with the classic engine (it loads one platform per tag).

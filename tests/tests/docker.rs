@@ -31,9 +31,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use xx_e2e::docker::{
-    build_to, ensure_xx_image, export_dir, image_platforms, kill_rooted_below, platform_export_dir,
-    qemu_binfmt_handlers, run_static_under_qemu, shared_dockerd, tree_size, unmount_below, Dockerd,
-    DockerdPaths, EngineKind, DEBIAN_IMAGE, PLATFORMS, XX_IMAGE,
+    build_to, copy_image, ensure_xx_image, export_dir, image_platforms, kill_rooted_below,
+    platform_export_dir, qemu_binfmt_handlers, run_static_under_qemu, shared_dockerd, tree_size,
+    unmount_below, Dockerd, DockerdPaths, EngineKind, DEBIAN_IMAGE, PLATFORMS, XX_IMAGE,
 };
 use xx_e2e::{qemu_suffix, workspace_root, xx_binary};
 
@@ -304,12 +304,7 @@ fn kill_and_recover(shared: &Dockerd, paths: &DockerdPaths) -> Result<()> {
         "no engine may answer on {run:?} yet",
         run = paths.run_dir
     );
-    shared
-        .docker(["save", DEBIAN_IMAGE])
-        .pipe(first.docker(["load", "--quiet"]))
-        .stdout_null()
-        .run()
-        .context("docker save | docker load of the Debian base")?;
+    copy_image(shared, &first, DEBIAN_IMAGE)?;
     let context = export_dir("xx-docker-kill-")?;
     std::fs::write(
         context.path().join("Dockerfile"),

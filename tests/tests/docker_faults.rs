@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, ensure, Context, Result};
 use xx_e2e::docker::{
-    export_dir, kill_rooted_below, shared_dockerd, unmount_below, BuildOutput, BuildRequest,
-    Dockerd, DockerdPaths, EngineKind, DEBIAN_IMAGE,
+    copy_image, export_dir, kill_rooted_below, shared_dockerd, unmount_below, BuildOutput,
+    BuildRequest, Dockerd, DockerdPaths, EngineKind, DEBIAN_IMAGE,
 };
 
 /// A throwaway engine's folders, removed (with anything still running or
@@ -158,7 +158,7 @@ fn damaged_data_root_is_repaired(damage: Damage) -> Result<()> {
             "a fresh engine needed repairs: {:?}",
             first.repairs()
         );
-        load_debian_base(&shared, &first)?;
+        copy_image(&shared, &first, DEBIAN_IMAGE)?;
         build_something(&first, context.path(), "first")?;
         if let Damage::SnapshotsGone = damage {
             remove_snapshots(&first, &paths)?;
@@ -257,16 +257,7 @@ fn ensure_debian_base_in(from: &Dockerd, to: &Dockerd) -> Result<()> {
     if has_base {
         return Ok(());
     }
-    load_debian_base(from, to)
-}
-
-fn load_debian_base(from: &Dockerd, to: &Dockerd) -> Result<()> {
-    from.docker(["save", DEBIAN_IMAGE])
-        .pipe(to.docker(["load", "--quiet"]))
-        .stdout_null()
-        .run()
-        .context("docker save | docker load of the Debian base")?;
-    Ok(())
+    copy_image(from, to, DEBIAN_IMAGE)
 }
 
 /// Remove, behind dockerd's back, every snapshot of the engine's
