@@ -372,7 +372,8 @@ pub struct FloorPaths {
 /// used. C++ links libstdc++ statically: its `GLIBCXX_` versions are a
 /// second floor that old systems do not meet.
 pub fn clang_args(paths: &FloorPaths, cxx: bool) -> Vec<String> {
-    let mut args = Vec::new();
+    // The link arguments are unused when only compiling; say nothing.
+    let mut args = vec!["-Wno-unused-command-line-argument".to_string()];
     if let Some(include) = &paths.include_dir {
         let tuple = &paths.tuple;
         args.push("-nostdlibinc".to_string());
@@ -700,10 +701,10 @@ mod tests {
             cxx_include_dirs: vec!["/usr/include/c++/12".into()],
         };
         let c = clang_args(&paths, false).join(" ");
-        assert_eq!(c, "-nostdlibinc -idirafter /b/usr/include/aarch64-linux-gnu -idirafter /b/usr/include -idirafter /usr/local/include -idirafter /usr/include/aarch64-linux-gnu -idirafter /usr/include -B/f/lib -L/f/lib -Wl,--allow-shlib-undefined");
+        assert_eq!(c, "-Wno-unused-command-line-argument -nostdlibinc -idirafter /b/usr/include/aarch64-linux-gnu -idirafter /b/usr/include -idirafter /usr/local/include -idirafter /usr/include/aarch64-linux-gnu -idirafter /usr/include -B/f/lib -L/f/lib -Wl,--allow-shlib-undefined");
         let cxx = clang_args(&paths, true).join(" ");
         assert!(
-            cxx.starts_with("-nostdlibinc -isystem /usr/include/c++/12 -idirafter"),
+            cxx.starts_with("-Wno-unused-command-line-argument -nostdlibinc -isystem /usr/include/c++/12 -idirafter"),
             "{cxx}"
         );
         assert!(
@@ -716,7 +717,7 @@ mod tests {
         };
         assert_eq!(
             clang_args(&installed, false).join(" "),
-            "-L/f/lib -Wl,--allow-shlib-undefined"
+            "-Wno-unused-command-line-argument -L/f/lib -Wl,--allow-shlib-undefined"
         );
     }
 

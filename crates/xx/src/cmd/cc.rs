@@ -106,6 +106,7 @@ fn run(
     };
     let clang = ClangEnv::new(vars, &env.host, &env.root, Output::Shown);
     let invocation = Invocation {
+        vars,
         compiler,
         env: &env,
         clang: &clang,
@@ -116,6 +117,7 @@ fn run(
 
 /// One run of the tool, after the arguments and the target are known.
 struct Invocation<'a> {
+    vars: &'a dyn Vars,
     compiler: Compiler,
     env: &'a Env,
     clang: &'a ClangEnv,
@@ -225,6 +227,9 @@ impl Invocation<'_> {
     /// Replace this process with clang, with the target's config (or the
     /// default config when no target is given).
     fn exec_compiler(&self, clang_args: &[String]) -> Result<Outcome> {
+        if let Some((floor, target)) = self.floor()? {
+            return self.run_at_floor(&floor, &target, clang_args);
+        }
         let layout = &self.clang.layout;
         let program = layout.bin(self.compiler.program());
         if !program.is_file() {
@@ -245,6 +250,61 @@ impl Invocation<'_> {
         }
         args.extend_from_slice(clang_args);
         exec(&program, &args)
+    }
+}
+
+impl Invocation<'_> {
+    /// The glibc floor (`XX_GLIBC`) for this run's target, built, with
+    /// the target (set up first).
+    fn floor(&self) -> Result<Option<(xx_toolchain::glibc_sysroot::Floor, CcTarget)>> {
+        let Some(target) = &self.target else {
+            if let Some(value) = crate::glibc::requested(self.env_vars()) {
+                eprintln!(
+                    "{}: warning: XX_GLIBC={value} ignored: no target",
+                    self.compiler.tool()
+                );
+            }
+            return Ok(None);
+        };
+        let Some(version) = crate::glibc::floor_for(self.env_vars(), target, self.compiler.tool())?
+        else {
+            return Ok(None);
+        };
+        self.ensure(target)?;
+        let floor = crate::glibc::ensure(self.clang, target, version)?;
+        Ok(Some((floor, target.clone())))
+    }
+
+    /// Run clang with the target's config and the floor's arguments,
+    /// explaining link errors about symbols newer than the floor.
+    fn run_at_floor(
+        &self,
+        floor: &xx_toolchain::glibc_sysroot::Floor,
+        target: &CcTarget,
+        clang_args: &[String],
+    ) -> Result<Outcome> {
+        let layout = &self.clang.layout;
+        let program = layout.bin(self.compiler.program());
+        let config = layout.target_config(&target.triple);
+        let config = config.is_file().then_some(config);
+        let mut args = Vec::new();
+        if let Some(config) = &config {
+            args.push("--config".to_string());
+            args.push(config.to_string_lossy().into_owned());
+        }
+        let cxx = self.compiler == Compiler::ClangXX;
+        args.extend(crate::glibc::clang_args(
+            floor,
+            cxx,
+            &layout.bin("clang++"),
+            config.as_deref(),
+        ));
+        args.extend_from_slice(clang_args);
+        crate::glibc::run_explaining(&program, &args, floor)
+    }
+
+    fn env_vars(&self) -> &dyn Vars {
+        self.vars
     }
 }
 
