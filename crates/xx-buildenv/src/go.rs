@@ -68,6 +68,9 @@ pub struct GoTools {
     /// The triple `xx-clang --print-target-triple` set up, when clang is
     /// preferred and installed.
     pub clang_triple: Option<String>,
+    /// The C and C++ compilers that apply a glibc floor (`XX_GLIBC`); they
+    /// replace the `<triple>-clang` ones.
+    pub floor_compilers: Option<(String, String)>,
     /// `<triple>-ar`, when on `PATH`.
     pub ar: Option<String>,
     /// `<triple>-pkg-config`, when on `PATH`.
@@ -147,6 +150,11 @@ pub fn plan(
         c_tools.retain(|(key, _)| *key != "CC" && *key != "CXX");
         c_tools.push(("CC", format!("{triple}-clang")));
         c_tools.push(("CXX", format!("{triple}-clang++")));
+    }
+    if let Some((cc, cxx)) = &tools.floor_compilers {
+        c_tools.retain(|(key, _)| *key != "CC" && *key != "CXX");
+        c_tools.push(("CC", cc.clone()));
+        c_tools.push(("CXX", cxx.clone()));
     }
     if let Some(ar) = &tools.ar {
         c_tools.push(("AR", ar.clone()));

@@ -446,8 +446,9 @@ pub fn compat_sources(floor: GlibcVersion, cxx: bool) -> Vec<(&'static str, &'st
         sources.push(("single_threaded", COMPAT_SINGLE_THREADED));
     }
     if cxx && floor < GlibcVersion::new(2, 36, 0) {
-        // GCC 12's std::random_device uses arc4random where glibc has it.
-        sources.push(("arc4random", COMPAT_ARC4RANDOM));
+        // GCC 12's std::random_device uses arc4random (2.36) and
+        // getentropy (2.25) where glibc has them.
+        sources.push(("random", COMPAT_RANDOM));
     }
     sources
 }
@@ -470,8 +471,10 @@ const COMPAT_SINGLE_THREADED: &str = "\
 __attribute__((weak)) char __libc_single_threaded = 0;
 ";
 
-const COMPAT_ARC4RANDOM: &str = "\
-/* xx-rs glibc floor: arc4random (glibc 2.36) for libstdc++'s random_device. */
+const COMPAT_RANDOM: &str = "\
+/* xx-rs glibc floor: arc4random (glibc 2.36) and getentropy (2.25) for
+   libstdc++'s random_device, from the getrandom system call (Linux 3.17)
+   or /dev/urandom. Weak: a program's own definitions win. */
 typedef unsigned int u32;
 typedef unsigned long size_t;
 extern long syscall(long number, ...);
@@ -495,17 +498,39 @@ extern int close(int fd);
 #elif defined(__mips__)
 #define XX_SYS_getrandom 4353
 #endif
-__attribute__((weak)) u32 arc4random(void) {
-  u32 value = 0;
+static int xx_fill(void *buffer, size_t length) {
+  unsigned char *out = buffer;
+  size_t done = 0;
 #ifdef XX_SYS_getrandom
-  if (syscall(XX_SYS_getrandom, &value, sizeof value, 0) == (long)sizeof value)
-    return value;
+  while (done < length) {
+    long got = syscall(XX_SYS_getrandom, out + done, length - done, 0);
+    if (got <= 0)
+      break;
+    done += (size_t)got;
+  }
 #endif
-  int fd = open(\"/dev/urandom\", 0);
-  if (fd >= 0) {
-    read(fd, &value, sizeof value);
+  if (done < length) {
+    int fd = open(\"/dev/urandom\", 0);
+    if (fd < 0)
+      return -1;
+    while (done < length) {
+      long got = read(fd, out + done, length - done);
+      if (got <= 0)
+        break;
+      done += (size_t)got;
+    }
     close(fd);
   }
+  return done == length ? 0 : -1;
+}
+__attribute__((weak)) int getentropy(void *buffer, size_t length) {
+  if (length > 256)
+    return -1;
+  return xx_fill(buffer, length);
+}
+__attribute__((weak)) u32 arc4random(void) {
+  u32 value = 0;
+  xx_fill(&value, sizeof value);
   return value;
 }
 ";
@@ -754,9 +779,9 @@ mod tests {
         assert_eq!(names("2.17", false), ["fcntl64"]);
         assert_eq!(
             names("2.17", true),
-            ["fcntl64", "single_threaded", "arc4random"]
+            ["fcntl64", "single_threaded", "random"]
         );
-        assert_eq!(names("2.31", true), ["single_threaded", "arc4random"]);
+        assert_eq!(names("2.31", true), ["single_threaded", "random"]);
         assert!(names("2.36", true).is_empty());
     }
 }

@@ -24,7 +24,7 @@ use crate::layout::Layout;
 
 /// Bump when the floor recipe changes: floors built by another recipe are
 /// built again.
-const RECIPE: &str = "1";
+const RECIPE: &str = "2";
 
 /// The stamp file of a complete floor or bullseye root.
 const STAMP: &str = ".xx-rs-glibc";
@@ -66,16 +66,32 @@ impl Floor {
 
     /// The shim `<dir>/bin/<triple>-<compiler>` that runs xx-clang (or
     /// xx-clang++) for `triple` at this floor, written when missing.
-    pub fn ensure_shim(&self, xx: &Path, triple: &str, cxx: bool) -> Result<PathBuf> {
+    /// `cc_prefix` is xx-clang's `XX_CC_PREFIX` when it is not `/`.
+    pub fn ensure_shim(
+        &self,
+        xx: &Path,
+        triple: &str,
+        cxx: bool,
+        cc_prefix: Option<&Path>,
+    ) -> Result<PathBuf> {
         let (name, tool) = if cxx {
             ("clang++", "xx-clang++")
         } else {
             ("clang", "xx-clang")
         };
         let path = self.dir.join("bin").join(format!("{triple}-{name}"));
+        let prefix = cc_prefix
+            .map(|prefix| {
+                format!(
+                    "{}={} ",
+                    crate::layout::PREFIX_VAR,
+                    crate::shim::shell_quote(&prefix.to_string_lossy())
+                )
+            })
+            .unwrap_or_default();
         if !path.is_file() {
             let text = format!(
-                "#!/bin/sh\n# xx-rs: {tool} for {triple} with the glibc floor {floor}\n{var}={floor} exec {xx} {arg}{tool} --target={triple} \"$@\"\n",
+                "#!/bin/sh\n# xx-rs: {tool} for {triple} with the glibc floor {floor}\n{prefix}{var}={floor} exec {xx} {arg}{tool} --target={triple} \"$@\"\n",
                 floor = self.version,
                 var = glibc_floor::FLOOR_VAR,
                 xx = crate::shim::shell_quote(&xx.to_string_lossy()),
@@ -348,6 +364,20 @@ impl Builder<'_> {
                     &glibc_floor::render_input_script(&self.final_lib.join(soname)),
                     0o644,
                 )?;
+            }
+        }
+        // Functions newer than the source (arc4random, 2.36, for a
+        // bullseye floor) are named from the installed glibc, if any.
+        for soname in glibc_floor::STUB_SONAMES {
+            let installed = PathBuf::from("/usr/lib").join(&self.target.tuple).join(soname);
+            if sources.libs.iter().any(|dir| installed.starts_with(dir)) {
+                continue;
+            }
+            if let Ok(bytes) = std::fs::read(&installed) {
+                if let Ok(exports) = xx_inspect::read_exports(&bytes) {
+                    let plan = glibc_floor::plan_stubs(soname, &exports, self.floor);
+                    too_new.extend(plan.too_new);
+                }
             }
         }
         too_new.retain(|entry| !provided.contains(&entry.name));

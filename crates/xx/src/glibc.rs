@@ -120,3 +120,26 @@ pub fn run_explaining(program: &Path, args: &[String], floor: &Floor) -> Result<
     }
     Ok(Outcome::like_child(status))
 }
+
+/// For xx-cargo and xx-go: when `XX_GLIBC` applies to `target` (set up
+/// before), build the floor and return the C and C++ compilers that apply
+/// it (scripts in the floor's folder that run xx-clang with the floor).
+pub fn floor_compilers(
+    vars: &dyn Vars,
+    clang: &ClangEnv,
+    target: &CcTarget,
+    tool: &str,
+) -> Result<Option<(String, String)>> {
+    let Some(version) = floor_for(vars, target, tool)? else {
+        return Ok(None);
+    };
+    let floor = ensure(clang, target, version)?;
+    let xx = crate::cmd::links::this_binary()?;
+    let prefix = (clang.layout.prefix != Path::new("/")).then_some(clang.layout.prefix.as_path());
+    let cc = floor.ensure_shim(&xx, &target.triple, false, prefix)?;
+    let cxx = floor.ensure_shim(&xx, &target.triple, true, prefix)?;
+    Ok(Some((
+        cc.display().to_string(),
+        cxx.display().to_string(),
+    )))
+}

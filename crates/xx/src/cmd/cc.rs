@@ -219,9 +219,16 @@ impl Invocation<'_> {
                 .map(|(platform_target, _)| platform_target.platform.os.clone())
                 .unwrap_or_default(),
         };
-        Ok(self
+        let mut spec = self
             .clang
-            .with_setup(|setup| setup.cross_spec(&target, &oci_os)))
+            .with_setup(|setup| setup.cross_spec(&target, &oci_os));
+        if let Some((cc, cxx)) =
+            crate::glibc::floor_compilers(self.vars, self.clang, &target, self.compiler.tool())?
+        {
+            spec.c_compiler = cc.into();
+            spec.cxx_compiler = cxx.into();
+        }
+        Ok(spec)
     }
 
     /// Replace this process with clang, with the target's config (or the

@@ -1,0 +1,255 @@
+//! `XX_GLIBC`, the glibc floor, end to end in Debian bookworm sandboxes
+//! (glibc 2.36): C and C++ (xx-clang, xx-clang++), Rust (xx-cargo, a crate
+//! whose C dependency the `cc` crate builds) and cgo (xx-go) programs for
+//! linux/amd64 and linux/arm64, and C for linux/arm/v7 and linux/ppc64le,
+//! at the floors 2.17, 2.28 and 2.31:
+//!
+//! * each program passes `xx-verify --max-glibc <floor>` (and C++ ones
+//!   `--max-glibcxx 3.4.0`: libstdc++ is linked statically at a floor);
+//! * each runs with Debian 11's (bullseye, glibc 2.31) own libraries
+//!   ([`xx_e2e::BullseyeRoot`]: amd64 with `chroot`, the others under
+//!   qemu-user through bullseye's loader) and prints what it should;
+//! * programs calling a function newer than the floor (getrandom 2.25 and
+//!   reallocarray 2.26 at 2.17, arc4random 2.36 at 2.31) fail to link with
+//!   a message naming the function, the version it needs and the floor;
+//! * out-of-range floors are one clear error; musl targets warn and ignore.
+//!
+//! Timings (first floor setup, later builds) are logged with `--nocapture`.
+//! Needs root, debootstrap, qemu-user and Debian's archive (bullseye too).
+
+mod lang_support;
+
+use std::path::Path;
+
+use anyhow::{ensure, Context, Result};
+use lang_support::{assert_contains, cache_dir, fixture, LangSandbox};
+use xx_e2e::{qemu_suffix, BullseyeRoot};
+
+/// The floors every program is built at.
+const FLOORS: &[&str] = &["2.17", "2.28", "2.31"];
+
+/// A target of the matrix.
+struct Arch {
+    platform: &'static str,
+    /// Debian's architecture name.
+    debian: &'static str,
+    /// Debian's multiarch directory.
+    tuple: &'static str,
+}
+
+const AMD64: Arch = Arch {
+    platform: "linux/amd64",
+    debian: "amd64",
+    tuple: "x86_64-linux-gnu",
+};
+const ARM64: Arch = Arch {
+    platform: "linux/arm64",
+    debian: "arm64",
+    tuple: "aarch64-linux-gnu",
+};
+const ARMV7: Arch = Arch {
+    platform: "linux/arm/v7",
+    debian: "armhf",
+    tuple: "arm-linux-gnueabihf",
+};
+const PPC64LE: Arch = Arch {
+    platform: "linux/ppc64le",
+    debian: "ppc64el",
+    tuple: "powerpc64le-linux-gnu",
+};
+
+/// Install the target's C (and C++) libraries.
+fn install_target(sandbox: &LangSandbox, arch: &Arch, cxx: bool) -> Result<()> {
+    let cxx = if cxx { "xx-cxx-essentials" } else { "" };
+    sandbox.run_ok(&format!(
+        "TARGETPLATFORM={} xx-apt-get install -y xx-c-essentials {cxx} >/tmp/pkgs.log 2>&1 || {{ tail -30 /tmp/pkgs.log; exit 1; }}",
+        arch.platform
+    ))?;
+    Ok(())
+}
+
+/// Check `/out/<name>` with xx-verify at `floor` and run it with bullseye's
+/// libraries; it must print `expected`.
+fn verify_and_run(
+    sandbox: &LangSandbox,
+    arch: &Arch,
+    floor: &str,
+    name: &str,
+    extra_verify: &str,
+    expected: &str,
+) -> Result<()> {
+    let binary = format!("/out/{name}");
+    sandbox
+        .run_ok(&format!(
+            "TARGETPLATFORM={} xx-verify --max-glibc {floor} {extra_verify} {binary}",
+            arch.platform
+        ))
+        .with_context(|| format!("xx-verify --max-glibc {floor} {binary}"))?;
+    let root = BullseyeRoot::ensure(arch.debian, arch.tuple)?;
+    let host_path = sandbox.sandbox().path().join(binary.trim_start_matches('/'));
+    let output = root.run(qemu_suffix(arch.platform)?, &host_path)?;
+    let printed = String::from_utf8_lossy(&output.stdout);
+    ensure!(
+        output.status.success() && printed == expected,
+        "{} {name} with bullseye's glibc: {} printed {printed:?} (expected {expected:?}), stderr {}",
+        arch.platform,
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(())
+}
+
+/// Build hello.c (twice: also with `_FILE_OFFSET_BITS=64`) and, with
+/// `cxx`, hello.cpp for `arch` at every floor; verify and run them.
+fn c_programs(sandbox: &LangSandbox, arch: &Arch, cxx: bool) -> Result<()> {
+    let platform = arch.platform;
+    let suffix = arch.debian;
+    for floor in FLOORS {
+        let started = std::time::Instant::now();
+        sandbox.run_ok(&format!(
+            "export TARGETPLATFORM={platform} XX_GLIBC={floor}\ncd /src/glibc\nmkdir -p /out\n\
+             xx-clang -o /out/c-{suffix}-{floor} hello.c\n\
+             xx-clang -D_FILE_OFFSET_BITS=64 -O2 -o /out/c64-{suffix}-{floor} hello.c"
+        ))?;
+        sandbox.log(&format!("{platform} XX_GLIBC={floor}: first C builds (floor setup included) took {:.1?}", started.elapsed()));
+        let again = std::time::Instant::now();
+        sandbox.run_ok(&format!(
+            "export TARGETPLATFORM={platform} XX_GLIBC={floor}\ncd /src/glibc\nxx-clang -o /tmp/again hello.c"
+        ))?;
+        sandbox.log(&format!("{platform} XX_GLIBC={floor}: a later C build took {:.1?}", again.elapsed()));
+        for name in ["c", "c64"] {
+            verify_and_run(
+                sandbox,
+                arch,
+                floor,
+                &format!("{name}-{suffix}-{floor}"),
+                "",
+                "hello floor c, constructor ran\n",
+            )?;
+        }
+        if cxx {
+            sandbox.run_ok(&format!(
+                "export TARGETPLATFORM={platform} XX_GLIBC={floor}\ncd /src/glibc\n\
+                 xx-clang++ -O2 -o /out/cpp-{suffix}-{floor} hello.cpp"
+            ))?;
+            verify_and_run(
+                sandbox,
+                arch,
+                floor,
+                &format!("cpp-{suffix}-{floor}"),
+                "--max-glibcxx 3.4.0",
+                "hello floor c++\n",
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The negative programs: link errors that name the function, its
+/// version and the floor.
+fn negative_programs(sandbox: &LangSandbox, arch: &Arch) -> Result<()> {
+    for (program, floor, function, needs) in [
+        ("getrandom.c", "2.17", "getrandom", "2.25"),
+        ("reallocarray.c", "2.17", "reallocarray", "2.26"),
+        ("arc4random.c", "2.31", "arc4random", "2.36"),
+    ] {
+        let (ok, text) = sandbox.run_both(&format!(
+            "export TARGETPLATFORM={} XX_GLIBC={floor}\ncd /src/glibc\nxx-clang -w -o /tmp/negative {program}",
+            arch.platform
+        ))?;
+        ensure!(!ok, "{program} linked at floor {floor}:\n{text}");
+        assert_contains(
+            &text,
+            &format!("xx-clang: {function} needs glibc {needs} (GLIBC_{needs} in libc.so.6), newer than the glibc floor {floor} (XX_GLIBC={floor})"),
+            program,
+        )?;
+    }
+    Ok(())
+}
+
+fn glibc_sandbox(name: &str, packages: &[&str]) -> Result<LangSandbox> {
+    let sandbox = LangSandbox::create(name, packages)?;
+    sandbox.copy_dir(&fixture("glibc"), "src/glibc")?;
+    Ok(sandbox)
+}
+
+/// C and C++ for linux/amd64 and linux/arm64 at 2.17, 2.28, 2.31; the
+/// negative programs; the range check and the musl warning.
+#[test]
+fn c_and_cxx_amd64_arm64() -> Result<()> {
+    let sandbox = glibc_sandbox("glibc-c", &[])?;
+    for arch in [&AMD64, &ARM64] {
+        install_target(&sandbox, arch, true)?;
+        c_programs(&sandbox, arch, true)?;
+    }
+    negative_programs(&sandbox, &ARM64)?;
+    negative_programs(&sandbox, &AMD64)?;
+    for bad in ["2.16", "2.99", "latest"] {
+        let (ok, text) = sandbox.run_both(&format!(
+            "cd /src/glibc && TARGETPLATFORM=linux/arm64 XX_GLIBC={bad} xx-clang -o /tmp/x hello.c"
+        ))?;
+        ensure!(!ok, "XX_GLIBC={bad} was accepted");
+        assert_contains(&text, &format!("XX_GLIBC"), bad)?;
+        assert_contains(&text, bad, bad)?;
+        ensure!(text.lines().count() == 1, "not one line for {bad}: {text}");
+    }
+    let info = sandbox.run_ok("TARGETPLATFORM=linux/arm64 XX_GLIBC=2.28 xx-info --json")?;
+    assert_contains(&info, "\"glibc_floor\": \"2.28\"", "xx-info --json")?;
+    Ok(())
+}
+
+/// C for linux/arm/v7 and linux/ppc64le at 2.17, 2.28, 2.31.
+#[test]
+fn c_armv7_ppc64le() -> Result<()> {
+    let sandbox = glibc_sandbox("glibc-c-more", &[])?;
+    for arch in [&ARMV7, &PPC64LE] {
+        install_target(&sandbox, arch, false)?;
+        c_programs(&sandbox, arch, false)?;
+    }
+    Ok(())
+}
+
+/// Rust (with-zlib: libz-sys's bundled zlib through the cc crate) and cgo
+/// for linux/amd64 and linux/arm64 at 2.17, 2.28, 2.31.
+#[test]
+fn rust_and_cgo_amd64_arm64() -> Result<()> {
+    let mut sandbox = glibc_sandbox("glibc-rust-go", &["rustc-web", "cargo-web", "golang-go"])?;
+    sandbox.share(&cache_dir()?.join("cargo-home"), "root/.cargo")?;
+    sandbox.copy_dir(&fixture("rust"), "src/rust")?;
+    sandbox.copy_dir(&fixture("go"), "src/go")?;
+    for arch in [&AMD64, &ARM64] {
+        install_target(&sandbox, arch, false)?;
+        let platform = arch.platform;
+        let suffix = arch.debian;
+        for floor in FLOORS {
+            let started = std::time::Instant::now();
+            let target_dir = format!("/tmp/target-{suffix}-{floor}");
+            let built = sandbox.run_ok(&format!(
+                "export TARGETPLATFORM={platform} XX_GLIBC={floor}\ncd /src/rust\n\
+                 xx-cargo build --locked -q --release -p with-zlib --target-dir {target_dir} >/tmp/cargo.log 2>&1 || {{ tail -40 /tmp/cargo.log; exit 1; }}\n\
+                 cp {target_dir}/$(xx-cargo --print-target-triple)/release/with-zlib /out/rust-{suffix}-{floor}\n\
+                 cd /src/go\nCGO_ENABLED=1 xx-go build -o /out/go-{suffix}-{floor} ./hello_cgo.go 2>&1"
+            ));
+            built.with_context(|| format!("{platform} XX_GLIBC={floor}"))?;
+            sandbox.log(&format!("{platform} XX_GLIBC={floor}: Rust and cgo builds took {:.1?}", started.elapsed()));
+            let zlib_line = "zlib ";
+            let rust = format!("rust-{suffix}-{floor}");
+            let root = BullseyeRoot::ensure(arch.debian, arch.tuple)?;
+            sandbox.run_ok(&format!(
+                "TARGETPLATFORM={platform} xx-verify --max-glibc {floor} /out/{rust} /out/go-{suffix}-{floor}"
+            ))?;
+            let host = |name: &str| sandbox.sandbox().path().join("out").join(name);
+            let output = root.run(qemu_suffix(platform)?, &host(&rust))?;
+            let printed = String::from_utf8_lossy(&output.stdout);
+            ensure!(
+                output.status.success() && printed.starts_with(zlib_line) && printed.contains("round trip ok"),
+                "{rust}: {} {printed:?} {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            );
+            verify_and_run(&sandbox, arch, floor, &format!("go-{suffix}-{floor}"), "", "hello cgo\n")?;
+        }
+    }
+    let _ = Path::new("/");
+    Ok(())
+}
