@@ -42,7 +42,8 @@ impl BullseyeRoot {
         if root.path.join(STAMP).is_file() {
             return Ok(root);
         }
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
         let _lock = FileLock::acquire(&dir.join(".lock"))?;
         if root.path.join(STAMP).is_file() {
             return Ok(root);
@@ -60,7 +61,10 @@ impl BullseyeRoot {
         write_atomic(&apt.join("status"), "", 0o644)?;
         let mut options = Vec::new();
         for option in [
-            format!("Dir::Etc::SourceList={}", apt.join("sources.list").display()),
+            format!(
+                "Dir::Etc::SourceList={}",
+                apt.join("sources.list").display()
+            ),
             format!("Dir::Etc::SourceParts={}", apt.join("parts").display()),
             format!("Dir::State::Lists={}", apt.join("lists").display()),
             format!("Dir::State::status={}", apt.join("status").display()),
@@ -96,7 +100,10 @@ impl BullseyeRoot {
             count += 1;
         }
         if count != PACKAGES.len() {
-            bail!("fetched {count} of bullseye's {} for {arch}", PACKAGES.join(" "));
+            bail!(
+                "fetched {count} of bullseye's {} for {arch}",
+                PACKAGES.join(" ")
+            );
         }
         write_atomic(&staging.path().join(STAMP), "bullseye\n", 0o644)?;
         let _ = std::fs::remove_dir_all(&root.path);

@@ -31,8 +31,8 @@ mod sandbox;
 mod skip;
 mod workspace;
 
-pub use bullseye::BullseyeRoot;
 pub use alpine::{alpine_sandbox, make_alpine_fixture, use_real_musl, ALPINE_FIXTURE_REPO};
+pub use bullseye::BullseyeRoot;
 pub use debian_root::{DebianRoot, ROOT_PACKAGES, SUITE};
 pub use mirror::{debian_mirror, DEFAULT_MIRROR};
 pub use pids::{CappedRun, PidsCap};

@@ -250,6 +250,7 @@ mod tests {
             gcc: Some("aarch64-linux-gnu-gcc".into()),
             gxx: Some("aarch64-linux-gnu-g++".into()),
             clang_triple: Some("aarch64-linux-gnu".into()),
+            floor_compilers: None,
             ar: Some("aarch64-linux-gnu-ar".into()),
             pkg_config: Some("aarch64-linux-gnu-pkg-config".into()),
         };
@@ -267,6 +268,17 @@ mod tests {
         };
         let env = planned(&[("TARGETARCH", "arm64")], &gcc_only);
         assert_eq!(env.get("CC"), Some("aarch64-linux-gnu-gcc"));
+        // A glibc floor's compilers replace clang's.
+        let floor = GoTools {
+            floor_compilers: Some((
+                "/f/bin/aarch64-linux-gnu-clang".into(),
+                "/f/bin/aarch64-linux-gnu-clang++".into(),
+            )),
+            ..gcc_only
+        };
+        let env = planned(&[("TARGETARCH", "arm64"), ("CGO_ENABLED", "1")], &floor);
+        assert_eq!(env.get("CC"), Some("/f/bin/aarch64-linux-gnu-clang"));
+        assert_eq!(env.get("CXX"), Some("/f/bin/aarch64-linux-gnu-clang++"));
     }
 
     #[test]

@@ -369,7 +369,9 @@ impl Builder<'_> {
         // Functions newer than the source (arc4random, 2.36, for a
         // bullseye floor) are named from the installed glibc, if any.
         for soname in glibc_floor::STUB_SONAMES {
-            let installed = PathBuf::from("/usr/lib").join(&self.target.tuple).join(soname);
+            let installed = PathBuf::from("/usr/lib")
+                .join(&self.target.tuple)
+                .join(soname);
             if sources.libs.iter().any(|dir| installed.starts_with(dir)) {
                 continue;
             }

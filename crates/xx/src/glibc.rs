@@ -138,8 +138,5 @@ pub fn floor_compilers(
     let prefix = (clang.layout.prefix != Path::new("/")).then_some(clang.layout.prefix.as_path());
     let cc = floor.ensure_shim(&xx, &target.triple, false, prefix)?;
     let cxx = floor.ensure_shim(&xx, &target.triple, true, prefix)?;
-    Ok(Some((
-        cc.display().to_string(),
-        cxx.display().to_string(),
-    )))
+    Ok(Some((cc.display().to_string(), cxx.display().to_string())))
 }
