@@ -29,6 +29,34 @@ const RECIPE: &str = "2";
 /// The stamp file of a complete floor or bullseye root.
 const STAMP: &str = ".xx-rs-glibc";
 
+/// Overrides the Debian archive bullseye's glibc is fetched from.
+pub const MIRROR_VAR: &str = "XX_GLIBC_MIRROR";
+
+/// The architectures a suite's `InRelease` in `lists` offers (its
+/// `Architectures:` field), empty when unknown.
+fn release_architectures(lists: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(lists) else {
+        return Vec::new();
+    };
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().ends_with("_InRelease") {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        if let Some(line) = text
+            .lines()
+            .find_map(|line| line.strip_prefix("Architectures:"))
+        {
+            return line
+                .split_whitespace()
+                .filter(|arch| *arch != "all")
+                .map(str::to_string)
+                .collect();
+        }
+    }
+    Vec::new()
+}
+
 /// Debian's default archive, when the machine's apt sources name none.
 pub const DEFAULT_MIRROR: &str = "http://deb.debian.org/debian";
 
@@ -555,7 +583,18 @@ pub fn ensure_bullseye(cache: &Path, debian_arch: &str, mirror: &str) -> Result<
             .iter()
             .map(|p| format!("{p}:{debian_arch}")),
     );
-    apt_get(&args, debs.path())?;
+    if let Err(err) = apt_get(&args, debs.path()) {
+        let offered = release_architectures(&apt.join("lists"));
+        if !offered.is_empty() && !offered.iter().any(|arch| arch == debian_arch) {
+            return Err(ToolchainError::Floor(format!(
+                "floors below {} need Debian 11 (bullseye)'s glibc for {debian_arch}, which {mirror} does not carry (its bullseye has {}); use XX_GLIBC={} or newer, or set {MIRROR_VAR} to a Debian archive that has bullseye for {debian_arch} (e.g. http://archive.debian.org/debian)",
+                glibc_floor::INSTALLED_SOURCE_FROM,
+                offered.join(" "),
+                glibc_floor::INSTALLED_SOURCE_FROM,
+            )));
+        }
+        return Err(err);
+    }
     let staging = tempfile::Builder::new()
         .prefix(".root.")
         .tempdir_in(&dir)

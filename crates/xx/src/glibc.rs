@@ -65,7 +65,10 @@ pub fn ensure(clang: &ClangEnv, target: &CcTarget, floor: GlibcVersion) -> Resul
         clang_target: target.clang_target(),
         fuse_ld: linker.fuse_ld,
     };
-    let mirror = glibc_sysroot::debian_mirror(Path::new("/"));
+    let mirror = clang
+        .mirror_override
+        .clone()
+        .unwrap_or_else(|| glibc_sysroot::debian_mirror(Path::new("/")));
     Ok(glibc_sysroot::ensure_floor(
         &clang.layout,
         &floor_target,
