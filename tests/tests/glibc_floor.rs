@@ -223,6 +223,18 @@ fn c_and_cxx_amd64_arm64() -> Result<()> {
     }
     let info = sandbox.run_ok("TARGETPLATFORM=linux/arm64 XX_GLIBC=2.28 xx-info --json")?;
     assert_contains(&info, "\"glibc_floor\": \"2.28\"", "xx-info --json")?;
+    let musl =
+        sandbox.run_ok("TARGETPLATFORM=linux/arm64 XX_LIBC=musl XX_GLIBC=2.28 xx-info --json")?;
+    assert_contains(&musl, "\"glibc_floor\": null", "xx-info --json for musl")?;
+    let (ok, warned) = sandbox.run_both(
+        "echo 'int x;' | XX_GLIBC=2.17 xx-clang --target=aarch64-alpine-linux-musl -E -",
+    )?;
+    ensure!(ok, "a musl target with XX_GLIBC failed: {warned}");
+    assert_contains(
+        &warned,
+        "XX_GLIBC=2.17 ignored for aarch64-alpine-linux-musl: a glibc floor applies to Linux glibc targets only",
+        "musl warning",
+    )?;
     Ok(())
 }
 
