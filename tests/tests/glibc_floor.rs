@@ -182,6 +182,42 @@ fn negative_programs(sandbox: &LangSandbox, arch: &Arch) -> Result<()> {
     Ok(())
 }
 
+/// CMake (`--print-cmake-toolchain`), Meson (`--print-meson-cross-file`)
+/// and make with `CC=xx-clang` for linux/arm64 at 2.17: their compilers
+/// are the floor's.
+fn build_systems(sandbox: &LangSandbox) -> Result<()> {
+    sandbox.copy_dir(&fixture("c"), "src/c")?;
+    sandbox.run_ok(
+        "export TARGETPLATFORM=linux/arm64 XX_GLIBC=2.17\nset -e\n\
+         xx-clang --print-cmake-toolchain > /tmp/toolchain.cmake\n\
+         cmake -S /src/c/cmake -B /tmp/b-cmake -DCMAKE_TOOLCHAIN_FILE=/tmp/toolchain.cmake -DWITH_ZLIB=OFF >/tmp/cmake.log\n\
+         cmake --build /tmp/b-cmake >>/tmp/cmake.log\n\
+         cp /tmp/b-cmake/hello-cmake /out/cmake-2.17\n\
+         xx-clang --print-meson-cross-file > /tmp/cross.meson\n\
+         meson setup --cross-file /tmp/cross.meson /tmp/b-meson /src/c/meson >/tmp/meson.log\n\
+         ninja -C /tmp/b-meson >>/tmp/meson.log\n\
+         cp /tmp/b-meson/hello-meson /out/meson-2.17\n\
+         cd /src/glibc && make -s CC=xx-clang hello && cp hello /out/make-2.17",
+    )
+    .context("CMake, Meson and make at XX_GLIBC=2.17")?;
+    let root = BullseyeRoot::ensure(ARM64.debian, ARM64.tuple)?;
+    for name in ["cmake-2.17", "meson-2.17", "make-2.17"] {
+        sandbox.run_ok(&format!(
+            "TARGETPLATFORM=linux/arm64 xx-verify --max-glibc 2.17 --max-glibcxx 3.4.0 /out/{name}"
+        ))?;
+        let output = root.run("aarch64", &sandbox.sandbox().path().join("out").join(name))?;
+        let printed = String::from_utf8_lossy(&output.stdout);
+        ensure!(
+            output.status.success() && printed.starts_with("hello"),
+            "{name} with bullseye's glibc: {} {printed:?} {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    sandbox.log("CMake, Meson and make builds at XX_GLIBC=2.17 verified and ran");
+    Ok(())
+}
+
 fn glibc_sandbox(name: &str, packages: &[&str]) -> Result<LangSandbox> {
     let sandbox = LangSandbox::create(name, packages)?;
     sandbox.copy_dir(&fixture("glibc"), "src/glibc")?;
@@ -197,6 +233,7 @@ fn c_and_cxx_amd64_arm64() -> Result<()> {
         install_target(&sandbox, arch, true)?;
         c_programs(&sandbox, arch, true)?;
     }
+    build_systems(&sandbox)?;
     // Eight concurrent first runs at a new floor build it once, all link.
     let started = std::time::Instant::now();
     sandbox.run_ok(
@@ -210,6 +247,9 @@ fn c_and_cxx_amd64_arm64() -> Result<()> {
         "linux/arm64: 8 concurrent first builds at XX_GLIBC=2.24 took {:.1?}",
         started.elapsed()
     ));
+    let sizes = sandbox
+        .run_ok("du -sh /var/cache/xx-rs/glibc/*/ /var/cache/xx-rs/glibc/*/*/ | tr '\\t' ' '")?;
+    sandbox.log(&format!("disk used by the floors:\n{sizes}"));
     negative_programs(&sandbox, &ARM64)?;
     negative_programs(&sandbox, &AMD64)?;
     for bad in ["2.16", "2.99", "latest"] {

@@ -46,6 +46,7 @@ pub const STUB_SONAMES: &[&str] = &[
     "librt.so.1",
     "libutil.so.1",
     "libanl.so.1",
+    "libresolv.so.2",
 ];
 
 /// Libraries that glibc 2.34 merged into libc.so.6: the `libc.so` linker
