@@ -117,16 +117,15 @@ impl Floor {
                 )
             })
             .unwrap_or_default();
-        if !path.is_file() {
-            let text = format!(
-                "#!/bin/sh\n# xx-rs: {tool} for {triple} with the glibc floor {floor}\n{prefix}{var}={floor} exec {xx} {arg}{tool} --target={triple} \"$@\"\n",
-                floor = self.version,
-                var = glibc_floor::FLOOR_VAR,
-                xx = crate::shim::shell_quote(&xx.to_string_lossy()),
-                arg = crate::shim::TOOL_ARG,
-            );
-            write_atomic(&path, &text, 0o755)?;
-        }
+        // Rewritten when it differs (another xx binary, another prefix).
+        let text = format!(
+            "#!/bin/sh\n# xx-rs: {tool} for {triple} with the glibc floor {floor}\n{prefix}{var}={floor} exec {xx} {arg}{tool} --target={triple} \"$@\"\n",
+            floor = self.version,
+            var = glibc_floor::FLOOR_VAR,
+            xx = crate::shim::shell_quote(&xx.to_string_lossy()),
+            arg = crate::shim::TOOL_ARG,
+        );
+        write_atomic(&path, &text, 0o755)?;
         Ok(path)
     }
 }
@@ -634,6 +633,8 @@ pub fn ensure_bullseye(cache: &Path, debian_arch: &str, mirror: &str) -> Result<
     let staged = staging.keep();
     std::fs::rename(&staged, &root)
         .map_err(|err| ToolchainError::io("move into place", &root, err))?;
+    // The package lists and apt's caches (~100 MB) are not needed again.
+    remove_dir(&apt)?;
     Ok(root)
 }
 

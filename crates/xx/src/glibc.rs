@@ -3,7 +3,7 @@
 //! floor's files ([`xx_toolchain::glibc_sysroot`]) and the compiler
 //! arguments ([`xx_toolchain::glibc_floor`]).
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -109,13 +109,19 @@ pub fn run_explaining(program: &Path, args: &[String], floor: &Floor) -> Result<
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|err| anyhow!("cannot run {}: {err}", program.display()))?;
+    // Pass each line on as it comes, keeping a copy to explain.
     let mut text = Vec::new();
-    if let Some(mut pipe) = child.stderr.take() {
-        let _ = pipe.read_to_end(&mut text);
+    if let Some(pipe) = child.stderr.take() {
+        let stderr = std::io::stderr();
+        for line in BufReader::new(pipe).split(b'\n') {
+            let Ok(mut line) = line else { break };
+            line.push(b'\n');
+            let _ = stderr.lock().write_all(&line);
+            text.extend_from_slice(&line);
+        }
     }
     let status = child.wait()?;
     let text = String::from_utf8_lossy(&text);
-    eprint!("{text}");
     if !status.success() {
         for line in glibc_floor::explain_link_errors(&text, &floor.too_new(), floor.version) {
             eprintln!("{line}");

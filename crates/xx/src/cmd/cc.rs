@@ -234,7 +234,19 @@ impl Invocation<'_> {
     /// Replace this process with clang, with the target's config (or the
     /// default config when no target is given).
     fn exec_compiler(&self, clang_args: &[String]) -> Result<Outcome> {
-        if let Some((floor, target)) = self.floor()? {
+        let static_link = clang_args
+            .iter()
+            .any(|arg| arg == "-static" || arg == "-static-pie");
+        if static_link {
+            if let Some(value) = crate::glibc::requested(self.vars) {
+                // A static binary needs no glibc at run time; its libc.a is
+                // the installed one, which the floor's headers do not fit.
+                eprintln!(
+                    "{}: warning: XX_GLIBC={value} ignored for a static link",
+                    self.compiler.tool()
+                );
+            }
+        } else if let Some((floor, target)) = self.floor()? {
             return self.run_at_floor(&floor, &target, clang_args);
         }
         let layout = &self.clang.layout;
