@@ -643,6 +643,111 @@ mod tests {
     use super::*;
 
     #[test]
+    fn release_architectures_come_from_in_release() {
+        let lists = tempfile::tempdir().unwrap();
+        assert!(release_architectures(lists.path()).is_empty());
+        std::fs::write(
+            lists
+                .path()
+                .join("deb.debian.org_debian_dists_bullseye_InRelease"),
+            "Origin: Debian\nArchitectures: all amd64 arm64 armhf i386\nComponents: main\n",
+        )
+        .unwrap();
+        assert_eq!(
+            release_architectures(lists.path()),
+            ["amd64", "arm64", "armhf", "i386"]
+        );
+    }
+
+    /// A real floor from the build machine's own glibc (Debian 12 amd64;
+    /// skipped elsewhere): stubs built with clang and lld in a temporary
+    /// prefix, a program linked against them needs no newer glibc than the
+    /// floor, and one calling a newer function does not link. Network-free:
+    /// floors from 2.34 use the installed glibc.
+    #[test]
+    fn installed_floor_links_real_programs() {
+        let tuple = "x86_64-linux-gnu";
+        let libc = Path::new("/usr/lib/x86_64-linux-gnu/libc.so.6");
+        // Debian's clang itself (not a wrapper another tool may have put
+        // first on PATH).
+        let clang = PathBuf::from("/usr/bin/clang");
+        let Ok(ar) = which::which("llvm-ar") else {
+            return;
+        };
+        let installed = installed_glibc().ok();
+        if !libc.is_file()
+            || which::which("ld.lld").is_err()
+            || installed < Some(GlibcVersion::new(2, 35, 0))
+        {
+            return;
+        }
+        let prefix = tempfile::tempdir().unwrap();
+        let layout = Layout::under(prefix.path());
+        let target = FloorTarget {
+            tuple: tuple.into(),
+            debian_arch: "amd64".into(),
+            clang_target: tuple.into(),
+            fuse_ld: "lld".into(),
+        };
+        let floor = GlibcVersion::new(2, 34, 0);
+        let built = ensure_floor(&layout, &target, floor, &clang, &ar, DEFAULT_MIRROR).unwrap();
+        // A second call finds it complete.
+        let again = ensure_floor(&layout, &target, floor, &clang, &ar, DEFAULT_MIRROR).unwrap();
+        assert_eq!(again.dir, built.dir);
+        assert!(built.dir.join("lib/libc.so.6").is_file());
+        // _dl_find_object is GLIBC_2.35: left out at 2.34.
+        assert!(built.too_new().contains_key("_dl_find_object"));
+
+        let work = tempfile::tempdir().unwrap();
+        let source = work.path().join("hello.c");
+        std::fs::write(&source, "#include <stdio.h>\n#include <math.h>\nint main(int c, char **v) { printf(\"%f\\n\", sqrt((double)c)); return 0; }\n").unwrap();
+        let out = work.path().join("hello");
+        let status = Command::new(&clang)
+            .arg(format!("--target={tuple}"))
+            .arg("-fuse-ld=lld")
+            .args(glibc_floor::clang_args(&built.paths, false))
+            .arg("-o")
+            .arg(&out)
+            .arg(&source)
+            .arg("-lm")
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let info = xx_inspect::inspect_path(&out).unwrap();
+        assert!(info.max_glibc <= Some(floor), "{:?}", info.max_glibc);
+        assert!(Command::new(&out).status().unwrap().success());
+
+        let newer = work.path().join("newer.c");
+        std::fs::write(&newer, "extern void *_dl_find_object(void *, void *);\nint main(void) { return _dl_find_object(0, 0) != 0; }\n").unwrap();
+        let output = Command::new(&clang)
+            .arg(format!("--target={tuple}"))
+            .arg("-fuse-ld=lld")
+            .args(glibc_floor::clang_args(&built.paths, false))
+            .arg("-o")
+            .arg(work.path().join("newer"))
+            .arg(&newer)
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        let lines = glibc_floor::explain_link_errors(
+            &String::from_utf8_lossy(&output.stderr),
+            &built.too_new(),
+            floor,
+        );
+        assert_eq!(
+            lines.len(),
+            1,
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            lines[0].contains("_dl_find_object needs glibc 2.35"),
+            "{}",
+            lines[0]
+        );
+    }
+
+    #[test]
     fn mirror_comes_from_the_sources() {
         let root = tempfile::tempdir().unwrap();
         assert_eq!(debian_mirror(root.path()), DEFAULT_MIRROR);
