@@ -77,7 +77,7 @@ impl DebianRoot {
 }
 
 /// `$XX_E2E_CACHE` or the default cache folder.
-fn cache_parent() -> PathBuf {
+pub(crate) fn cache_parent() -> PathBuf {
     std::env::var_os("XX_E2E_CACHE")
         .filter(|value| !value.is_empty())
         .map_or_else(|| PathBuf::from(DEFAULT_CACHE_PARENT), PathBuf::from)

@@ -19,6 +19,7 @@
 //! packages `debootstrap` and `qemu-user` (plus `coreutils` for `chroot`).
 
 mod alpine;
+mod bullseye;
 mod debian_root;
 pub mod docker;
 mod mirror;
@@ -31,6 +32,7 @@ mod skip;
 mod workspace;
 
 pub use alpine::{alpine_sandbox, make_alpine_fixture, use_real_musl, ALPINE_FIXTURE_REPO};
+pub use bullseye::BullseyeRoot;
 pub use debian_root::{DebianRoot, ROOT_PACKAGES, SUITE};
 pub use mirror::{debian_mirror, DEFAULT_MIRROR};
 pub use pids::{CappedRun, PidsCap};

@@ -68,6 +68,9 @@ pub struct GoTools {
     /// The triple `xx-clang --print-target-triple` set up, when clang is
     /// preferred and installed.
     pub clang_triple: Option<String>,
+    /// The C and C++ compilers that apply a glibc floor (`XX_GLIBC`); they
+    /// replace the `<triple>-clang` ones.
+    pub floor_compilers: Option<(String, String)>,
     /// `<triple>-ar`, when on `PATH`.
     pub ar: Option<String>,
     /// `<triple>-pkg-config`, when on `PATH`.
@@ -147,6 +150,11 @@ pub fn plan(
         c_tools.retain(|(key, _)| *key != "CC" && *key != "CXX");
         c_tools.push(("CC", format!("{triple}-clang")));
         c_tools.push(("CXX", format!("{triple}-clang++")));
+    }
+    if let Some((cc, cxx)) = &tools.floor_compilers {
+        c_tools.retain(|(key, _)| *key != "CC" && *key != "CXX");
+        c_tools.push(("CC", cc.clone()));
+        c_tools.push(("CXX", cxx.clone()));
     }
     if let Some(ar) = &tools.ar {
         c_tools.push(("AR", ar.clone()));
@@ -242,6 +250,7 @@ mod tests {
             gcc: Some("aarch64-linux-gnu-gcc".into()),
             gxx: Some("aarch64-linux-gnu-g++".into()),
             clang_triple: Some("aarch64-linux-gnu".into()),
+            floor_compilers: None,
             ar: Some("aarch64-linux-gnu-ar".into()),
             pkg_config: Some("aarch64-linux-gnu-pkg-config".into()),
         };
@@ -259,6 +268,17 @@ mod tests {
         };
         let env = planned(&[("TARGETARCH", "arm64")], &gcc_only);
         assert_eq!(env.get("CC"), Some("aarch64-linux-gnu-gcc"));
+        // A glibc floor's compilers replace clang's.
+        let floor = GoTools {
+            floor_compilers: Some((
+                "/f/bin/aarch64-linux-gnu-clang".into(),
+                "/f/bin/aarch64-linux-gnu-clang++".into(),
+            )),
+            ..gcc_only
+        };
+        let env = planned(&[("TARGETARCH", "arm64"), ("CGO_ENABLED", "1")], &floor);
+        assert_eq!(env.get("CC"), Some("/f/bin/aarch64-linux-gnu-clang"));
+        assert_eq!(env.get("CXX"), Some("/f/bin/aarch64-linux-gnu-clang++"));
     }
 
     #[test]

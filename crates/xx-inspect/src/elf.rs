@@ -26,6 +26,9 @@ use crate::{
     ArchInfo, BinaryInfo, BinaryOs, Endian, FileKind, Format, GlibcVersion, InspectError, Machine,
 };
 
+/// The highest `GLIBC_` and `GLIBCXX_` versions a file requires.
+type VersionMaxima = (Option<GlibcVersion>, Option<GlibcVersion>);
+
 /// `e_ident` is this long; it holds the magic, class, byte order and OS ABI.
 const IDENT_SIZE: usize = 16;
 const EI_CLASS: usize = 4;
@@ -54,7 +57,7 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<BinaryInfo, InspectError> {
         Some(dynamic) => elf.needed_libraries(dynamic)?,
         None => Vec::new(),
     };
-    let max_glibc = elf.max_glibc_version(dynamic.as_ref())?;
+    let (max_glibc, max_glibcxx) = elf.max_glibc_version(dynamic.as_ref())?;
     let os_abi = elf.os_abi();
     let os = match os_from_os_abi(os_abi) {
         Some(os) => Some(os),
@@ -91,6 +94,7 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<BinaryInfo, InspectError> {
         interpreter,
         needed,
         max_glibc,
+        max_glibcxx,
     })
 }
 
@@ -452,12 +456,13 @@ impl<'a> ElfFile<'a> {
             .collect()
     }
 
-    /// The highest `GLIBC_*` version in the version-requirement table, found
-    /// through `DT_VERNEED` or, failing that, an `SHT_GNU_verneed` section.
+    /// The highest `GLIBC_*` and `GLIBCXX_*` versions in the
+    /// version-requirement table, found through `DT_VERNEED` or, failing
+    /// that, an `SHT_GNU_verneed` section.
     fn max_glibc_version(
         &self,
         dynamic: Option<&DynamicSection>,
-    ) -> Result<Option<GlibcVersion>, InspectError> {
+    ) -> Result<VersionMaxima, InspectError> {
         if let Some(dynamic) = dynamic {
             if let Some(address) = dynamic.verneed_address {
                 let (offset, _) = self.address_to_offset(address).ok_or_else(|| {
@@ -473,7 +478,7 @@ impl<'a> ElfFile<'a> {
         }
         let sections = self.section_headers()?;
         let Some(table) = sections.iter().find(|s| s.sh_type == SHT_GNU_VERNEED) else {
-            return Ok(None);
+            return Ok((None, None));
         };
         let strings = usize::try_from(table.sh_link)
             .ok()
@@ -492,7 +497,7 @@ impl<'a> ElfFile<'a> {
         offset: u64,
         count: u64,
         strings: &[u8],
-    ) -> Result<Option<GlibcVersion>, InspectError> {
+    ) -> Result<VersionMaxima, InspectError> {
         if count > MAX_VERNEED_FILES {
             return Err(InspectError::malformed(format!(
                 "ELF version requirements claim {count} files (limit {MAX_VERNEED_FILES})"
@@ -505,6 +510,7 @@ impl<'a> ElfFile<'a> {
             ))
         };
         let mut highest: Option<GlibcVersion> = None;
+        let mut highest_cxx: Option<GlibcVersion> = None;
         let mut versions_seen = 0usize;
         let mut entry_offset = offset;
         for _ in 0..count {
@@ -536,6 +542,13 @@ impl<'a> ElfFile<'a> {
                 if let Some(version) = version {
                     highest = highest.max(Some(version));
                 }
+                let cxx = std::str::from_utf8(name)
+                    .ok()
+                    .and_then(|name| name.strip_prefix("GLIBCXX_"))
+                    .and_then(|version| version.parse::<GlibcVersion>().ok());
+                if let Some(version) = cxx {
+                    highest_cxx = highest_cxx.max(Some(version));
+                }
                 if aux_next == 0 {
                     break;
                 }
@@ -546,7 +559,7 @@ impl<'a> ElfFile<'a> {
             }
             entry_offset = entry_offset.saturating_add(u64::from(next_delta));
         }
-        Ok(highest)
+        Ok((highest, highest_cxx))
     }
 
     /// The OS named by `PT_NOTE` segments, or by `SHT_NOTE` sections when the

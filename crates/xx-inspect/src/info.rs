@@ -40,6 +40,9 @@ pub struct BinaryInfo {
     /// The highest `GLIBC_x.y[.z]` version the ELF file requires (from its
     /// `.gnu.version_r` entries); `None` when it requires none.
     pub max_glibc: Option<GlibcVersion>,
+    /// The highest `GLIBCXX_x.y.z` version (libstdc++) the ELF file
+    /// requires; `None` when it requires none.
+    pub max_glibcxx: Option<GlibcVersion>,
 }
 
 /// Container format of a binary.

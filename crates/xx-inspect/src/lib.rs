@@ -22,6 +22,7 @@
 
 mod elf;
 mod error;
+mod exports;
 mod glibc;
 mod info;
 mod macho;
@@ -36,6 +37,7 @@ use std::io::{self, Read};
 use std::path::Path;
 
 pub use error::InspectError;
+pub use exports::{read_exports, ExportedSymbol, Exports, SymbolKind};
 pub use glibc::{GlibcVersion, GlibcVersionParseError};
 pub use info::{ArchInfo, BinaryInfo, BinaryOs, Endian, FileKind, Format, Machine};
 

@@ -56,6 +56,7 @@ pub(crate) fn inspect_thin(bytes: &[u8]) -> Result<BinaryInfo, InspectError> {
         interpreter: image.dynamic_linker,
         needed: image.dylibs,
         max_glibc: None,
+        max_glibcxx: None,
     })
 }
 
@@ -159,6 +160,7 @@ fn merge_slices(images: Vec<MachImage>) -> BinaryInfo {
         interpreter,
         needed,
         max_glibc: None,
+        max_glibcxx: None,
     }
 }
 

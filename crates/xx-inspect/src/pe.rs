@@ -148,6 +148,7 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<BinaryInfo, InspectError> {
         is_pie: dll_characteristics & IMAGE_DLLCHARACTERISTICS_DYNAMIC_BASE != 0,
         needed,
         max_glibc: None,
+        max_glibcxx: None,
     })
 }
 

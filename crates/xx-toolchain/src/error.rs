@@ -26,6 +26,9 @@ pub enum ToolchainError {
     /// A `--target=` value with characters that cannot be a triple.
     #[error("invalid target triple {0:?}: only a-z, A-Z, 0-9, '.', '_' and '-' are allowed")]
     InvalidTriple(String),
+    /// The glibc floor (`XX_GLIBC`) cannot be applied.
+    #[error("glibc floor: {0}")]
+    Floor(String),
     /// A filesystem operation failed.
     #[error("cannot {action} {}: {source}", path.display())]
     Io {

@@ -10,6 +10,8 @@ pub mod args;
 pub mod clang_config;
 pub mod crossfile;
 pub mod error;
+pub mod glibc_floor;
+pub mod glibc_sysroot;
 pub mod layout;
 pub mod linker;
 pub mod probe;

@@ -11,6 +11,7 @@
 
 mod cmd;
 mod exit;
+mod glibc;
 mod host;
 mod toolchain;
 mod tools;

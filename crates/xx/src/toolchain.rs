@@ -49,6 +49,9 @@ pub struct ClangEnv {
     /// Whether the user asked for those scripts (`XX_CC_PLAIN_SHIMS=1`):
     /// then xx-clang says which it wrote.
     pub plain_shims_requested: bool,
+    /// `XX_GLIBC_MIRROR`: the Debian archive a glibc floor's bullseye
+    /// files come from (default: the machine's apt sources).
+    pub mirror_override: Option<String>,
     /// Installs build-machine packages through xx-apt-get's installer.
     installer: HostApt,
 }
@@ -73,6 +76,7 @@ impl ClangEnv {
             may_install: vars.non_empty("XX_NO_DOWNLOAD").is_none(),
             use_lock: vars.non_empty("XX_CC_NOLOCK").is_none(),
             plain_shims,
+            mirror_override: vars.non_empty(xx_toolchain::glibc_sysroot::MIRROR_VAR),
             installer: HostApt {
                 tool: AptTool::from_vars(vars, root),
                 output,

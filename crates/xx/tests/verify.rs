@@ -228,6 +228,20 @@ fn fixtures() -> &'static Fixtures {
             run_tool("clang", &args, "clang libc6-dev");
         }
 
+        // A native C++ program linked against the shared libstdc++.
+        let hello_cpp = d.join("hello.cpp");
+        std::fs::write(
+            &hello_cpp,
+            "#include <iostream>\nint main() { std::cout << \"hi\" << std::endl; }\n",
+        )
+        .unwrap();
+        let out = d.join("host-cpp");
+        run_tool(
+            "clang++",
+            &["-o", out.to_str().unwrap(), hello_cpp.to_str().unwrap()],
+            "clang libstdc++-12-dev",
+        );
+
         Fixtures {
             dir: d,
             _dir: dir,
@@ -462,6 +476,47 @@ fn max_glibc() {
     let out = verify("linux/amd64", &["--max-glibc", "two", file]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("invalid --max-glibc value \"two\""));
+}
+
+#[test]
+fn max_glibcxx() {
+    let cpp = fixtures().dir.join("host-cpp");
+    let file = cpp.to_str().unwrap();
+    let out = verify("linux/amd64", &["--json", file]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let at = text
+        .find("\"max_glibcxx\":\"")
+        .expect("max_glibcxx in json")
+        + 15;
+    let needed = text[at..].split('"').next().unwrap().to_string();
+    assert!(needed.starts_with("3.4"), "{needed}");
+    assert!(verify("linux/amd64", &["--max-glibcxx", &needed, file])
+        .status
+        .success());
+    let out = verify("linux/amd64", &["--max-glibcxx=3.3", file]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(&format!(
+            "requires GLIBCXX_{needed}, newer than the allowed 3.3"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    // A C program needs no GLIBCXX version.
+    let c = fixtures().dir.join("host-dynamic");
+    assert!(verify(
+        "linux/amd64",
+        &["--max-glibcxx", "3.4.0", c.to_str().unwrap()]
+    )
+    .status
+    .success());
+    let out = verify("linux/amd64", &["--max-glibcxx", file, "x"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("invalid --max-glibcxx value"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

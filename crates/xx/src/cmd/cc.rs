@@ -106,6 +106,7 @@ fn run(
     };
     let clang = ClangEnv::new(vars, &env.host, &env.root, Output::Shown);
     let invocation = Invocation {
+        vars,
         compiler,
         env: &env,
         clang: &clang,
@@ -116,6 +117,7 @@ fn run(
 
 /// One run of the tool, after the arguments and the target are known.
 struct Invocation<'a> {
+    vars: &'a dyn Vars,
     compiler: Compiler,
     env: &'a Env,
     clang: &'a ClangEnv,
@@ -217,14 +219,36 @@ impl Invocation<'_> {
                 .map(|(platform_target, _)| platform_target.platform.os.clone())
                 .unwrap_or_default(),
         };
-        Ok(self
+        let mut spec = self
             .clang
-            .with_setup(|setup| setup.cross_spec(&target, &oci_os)))
+            .with_setup(|setup| setup.cross_spec(&target, &oci_os));
+        if let Some((cc, cxx)) =
+            crate::glibc::floor_compilers(self.vars, self.clang, &target, self.compiler.tool())?
+        {
+            spec.c_compiler = cc.into();
+            spec.cxx_compiler = cxx.into();
+        }
+        Ok(spec)
     }
 
     /// Replace this process with clang, with the target's config (or the
     /// default config when no target is given).
     fn exec_compiler(&self, clang_args: &[String]) -> Result<Outcome> {
+        let static_link = clang_args
+            .iter()
+            .any(|arg| arg == "-static" || arg == "-static-pie");
+        if static_link {
+            if let Some(value) = crate::glibc::requested(self.vars) {
+                // A static binary needs no glibc at run time; its libc.a is
+                // the installed one, which the floor's headers do not fit.
+                eprintln!(
+                    "{}: warning: XX_GLIBC={value} ignored for a static link",
+                    self.compiler.tool()
+                );
+            }
+        } else if let Some((floor, target)) = self.floor()? {
+            return self.run_at_floor(&floor, &target, clang_args);
+        }
         let layout = &self.clang.layout;
         let program = layout.bin(self.compiler.program());
         if !program.is_file() {
@@ -245,6 +269,61 @@ impl Invocation<'_> {
         }
         args.extend_from_slice(clang_args);
         exec(&program, &args)
+    }
+}
+
+impl Invocation<'_> {
+    /// The glibc floor (`XX_GLIBC`) for this run's target, built, with
+    /// the target (set up first).
+    fn floor(&self) -> Result<Option<(xx_toolchain::glibc_sysroot::Floor, CcTarget)>> {
+        let Some(target) = &self.target else {
+            if let Some(value) = crate::glibc::requested(self.env_vars()) {
+                eprintln!(
+                    "{}: warning: XX_GLIBC={value} ignored: no target",
+                    self.compiler.tool()
+                );
+            }
+            return Ok(None);
+        };
+        let Some(version) = crate::glibc::floor_for(self.env_vars(), target, self.compiler.tool())?
+        else {
+            return Ok(None);
+        };
+        self.ensure(target)?;
+        let floor = crate::glibc::ensure(self.clang, target, version)?;
+        Ok(Some((floor, target.clone())))
+    }
+
+    /// Run clang with the target's config and the floor's arguments,
+    /// explaining link errors about symbols newer than the floor.
+    fn run_at_floor(
+        &self,
+        floor: &xx_toolchain::glibc_sysroot::Floor,
+        target: &CcTarget,
+        clang_args: &[String],
+    ) -> Result<Outcome> {
+        let layout = &self.clang.layout;
+        let program = layout.bin(self.compiler.program());
+        let config = layout.target_config(&target.triple);
+        let config = config.is_file().then_some(config);
+        let mut args = Vec::new();
+        if let Some(config) = &config {
+            args.push("--config".to_string());
+            args.push(config.to_string_lossy().into_owned());
+        }
+        let cxx = self.compiler == Compiler::ClangXX;
+        args.extend(crate::glibc::clang_args(
+            floor,
+            cxx,
+            &layout.bin("clang++"),
+            config.as_deref(),
+        ));
+        args.extend_from_slice(clang_args);
+        crate::glibc::run_explaining(&program, &args, floor)
+    }
+
+    fn env_vars(&self) -> &dyn Vars {
+        self.vars
     }
 }
 

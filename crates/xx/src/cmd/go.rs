@@ -97,7 +97,16 @@ fn c_tools(context: &TargetContext, vars: &dyn Vars) -> GoTools {
             let clang = ClangEnv::new(vars, &context.host, &context.root, Output::OnFailure);
             let target = cc_target(&context.target, &context.mapped);
             match clang.ensure(&target, Compiler::Clang) {
-                Ok(_) => tools.clang_triple = Some(target.triple),
+                Ok(_) => {
+                    match crate::glibc::floor_compilers(vars, &clang, &target, "xx-go") {
+                        Ok(floor) => tools.floor_compilers = floor,
+                        Err(err) => {
+                            eprintln!("xx-go: {err:#}");
+                            std::process::exit(1);
+                        }
+                    }
+                    tools.clang_triple = Some(target.triple);
+                }
                 Err(err) => eprintln!(
                     "xx-go: cannot set clang up for {triple} ({err:#}); using {}",
                     tools.gcc.as_deref().unwrap_or("go's default C compiler")

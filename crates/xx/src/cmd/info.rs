@@ -31,7 +31,8 @@ Commands:
   is-cross       Succeed when the target differs from this machine
   rust-triple    Rust target triple, as xx-cargo uses it (xx-rs)
   go-env         GOOS, GOARCH and variant settings for Go (xx-rs)
-  --json         Every field above as one JSON object (xx-rs)
+  --json         Every field above as one JSON object, with glibc_floor:
+                 the XX_GLIBC floor in effect, or null (xx-rs)
   --help         This text
 ";
 
@@ -98,7 +99,20 @@ pub fn run(args: &[String], vars: &dyn Vars, out: &mut dyn Write) -> Result<Outc
             Ok(triple) => triple,
             Err(err) => return Ok(Outcome::fail(err)),
         },
-        "--json" => serde_json::to_string_pretty(&target.summary(vars, rust_toolchain())?)?,
+        "--json" => {
+            let mut summary = serde_json::to_value(target.summary(vars, rust_toolchain())?)?;
+            let floor = match glibc_floor(vars, &target) {
+                Ok(floor) => floor,
+                Err(err) => return Ok(Outcome::fail(err)),
+            };
+            if let serde_json::Value::Object(fields) = &mut summary {
+                fields.insert(
+                    "glibc_floor".to_string(),
+                    floor.map_or(serde_json::Value::Null, serde_json::Value::String),
+                );
+            }
+            serde_json::to_string_pretty(&summary)?
+        }
         other => {
             // xx prints this on stdout.
             writeln!(out, "unknown command {other}")?;
@@ -107,6 +121,20 @@ pub fn run(args: &[String], vars: &dyn Vars, out: &mut dyn Write) -> Result<Outc
     };
     writeln!(out, "{text}")?;
     Ok(Outcome::Success)
+}
+
+/// The glibc floor in effect (`XX_GLIBC`, checked): none without it or
+/// for targets that do not use glibc.
+fn glibc_floor(vars: &dyn Vars, target: &Target) -> Result<Option<String>> {
+    let Some(value) = crate::glibc::requested(vars) else {
+        return Ok(None);
+    };
+    if target.platform.os != "linux" || target.libc != "gnu" {
+        return Ok(None);
+    }
+    let installed = xx_toolchain::glibc_sysroot::installed_glibc()?;
+    let floor = xx_toolchain::glibc_floor::parse_floor(&value, installed)?;
+    Ok(Some(floor.to_string()))
 }
 
 /// `KEY=value` lines without the final newline.

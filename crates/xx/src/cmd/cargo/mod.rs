@@ -75,7 +75,11 @@ pub fn run(args: &[String], vars: &dyn Vars, out: &mut dyn Write) -> Result<Outc
     let Some(cargo) = rust.cargo.clone() else {
         return Ok(Outcome::fail("cargo: not found"));
     };
-    let tools = place.tools(&target, &rust);
+    let mut tools = place.tools(&target, &rust);
+    if let Some((cc, cxx)) = place.floor_compilers(&target, vars, &context)? {
+        tools.cc = cc;
+        tools.cxx = cxx;
+    }
     let cargo_env = env::plan(&target, &tools, vars);
     let cargo_args = args.with_target(&target.rust_triple);
     if vars.non_empty("XX_DEBUG_CARGO").is_some() {

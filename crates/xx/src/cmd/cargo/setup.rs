@@ -78,12 +78,29 @@ impl CcPlace {
         vars: &dyn Vars,
         context: &TargetContext,
     ) -> Result<()> {
+        if self.private {
+            link_system_compilers(&self.bin_dir())?;
+        }
+        let (clang, cc) = self.clang_env(target, vars, context);
+        clang
+            .ensure(&cc, Compiler::Clang)
+            .with_context(|| format!("cannot set clang up for {}", target.cc_triple))?;
+        Ok(())
+    }
+
+    /// xx-clang's settings for the target with xx-cargo's tuning (and
+    /// private prefix), and the target as clang sees it.
+    fn clang_env(
+        &self,
+        target: &CargoTarget,
+        vars: &dyn Vars,
+        context: &TargetContext,
+    ) -> (ClangEnv, CcTarget) {
         let mut tuned = Overlay::new(vars);
         for (key, value) in &target.tuning {
             tuned = tuned.set(key, value.clone());
         }
         if self.private {
-            link_system_compilers(&self.bin_dir())?;
             tuned = tuned.set(CC_PREFIX_VAR, self.prefix.display().to_string());
         }
         let clang = ClangEnv::new(&tuned, &context.host, &context.root, Output::OnFailure);
@@ -92,10 +109,23 @@ impl CcPlace {
             TargetOs::from_oci(&target.platform.os),
             target.arch,
         );
-        clang
-            .ensure(&cc, Compiler::Clang)
-            .with_context(|| format!("cannot set clang up for {}", target.cc_triple))?;
-        Ok(())
+        (clang, cc)
+    }
+
+    /// With `XX_GLIBC`: the C and C++ compilers (and so the linker) that
+    /// apply the glibc floor, after the floor is built.
+    pub fn floor_compilers(
+        &self,
+        target: &CargoTarget,
+        vars: &dyn Vars,
+        context: &TargetContext,
+    ) -> Result<Option<(String, String)>> {
+        if crate::glibc::requested(vars).is_none() {
+            return Ok(None);
+        }
+        let (clang, cc) = self.clang_env(target, vars, context);
+        clang.ensure(&cc, Compiler::Clang)?;
+        crate::glibc::floor_compilers(vars, &clang, &cc, "xx-cargo")
     }
 
     /// What exists for the target after setup.

@@ -26,6 +26,8 @@ pub struct Expectation {
     pub require_static: bool,
     /// Highest glibc symbol version allowed.
     pub max_glibc: Option<GlibcVersion>,
+    /// Highest libstdc++ symbol version (`GLIBCXX_`) allowed.
+    pub max_glibcxx: Option<GlibcVersion>,
 }
 
 impl Expectation {
@@ -36,6 +38,7 @@ impl Expectation {
         arch: &str,
         require_static: bool,
         max_glibc: Option<GlibcVersion>,
+        max_glibcxx: Option<GlibcVersion>,
     ) -> Option<Expectation> {
         let row = mapped.arch;
         let machine = match mapped.os.format {
@@ -55,6 +58,7 @@ impl Expectation {
             },
             require_static,
             max_glibc,
+            max_glibcxx,
         })
     }
 }
@@ -82,6 +86,13 @@ pub enum Mismatch {
     },
     /// Has an interpreter or needed libraries.
     NotStatic,
+    /// Needs a newer libstdc++ than allowed.
+    Glibcxx {
+        /// What the binary needs.
+        required: GlibcVersion,
+        /// The limit.
+        allowed: GlibcVersion,
+    },
     /// Needs a newer glibc than allowed.
     Glibc {
         /// What the binary needs.
@@ -108,6 +119,10 @@ impl fmt::Display for Mismatch {
             Mismatch::Glibc { required, allowed } => write!(
                 f,
                 "requires GLIBC_{required}, newer than the allowed {allowed}"
+            ),
+            Mismatch::Glibcxx { required, allowed } => write!(
+                f,
+                "requires GLIBCXX_{required}, newer than the allowed {allowed}"
             ),
         }
     }
@@ -185,6 +200,11 @@ pub fn check(info: &BinaryInfo, expected: &Expectation) -> Option<Mismatch> {
             return Some(Mismatch::Glibc { required, allowed });
         }
     }
+    if let (Some(allowed), Some(required)) = (expected.max_glibcxx, info.max_glibcxx) {
+        if required > allowed {
+            return Some(Mismatch::Glibcxx { required, allowed });
+        }
+    }
     None
 }
 
@@ -227,6 +247,9 @@ pub fn describe(info: &BinaryInfo) -> String {
     }
     if let Some(glibc) = info.max_glibc {
         parts.push(format!("needs GLIBC_{glibc}"));
+    }
+    if let Some(glibcxx) = info.max_glibcxx {
+        parts.push(format!("needs GLIBCXX_{glibcxx}"));
     }
     parts.join(", ")
 }

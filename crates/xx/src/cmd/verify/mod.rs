@@ -26,6 +26,8 @@ Options:
   --all              check every file and report each failure, not just the first
   --json             print one JSON record per file on stdout (implies --all)
   --max-glibc X.Y    fail binaries that need a newer glibc than X.Y
+  --max-glibcxx X.Y.Z
+                     fail binaries that need a newer libstdc++ (GLIBCXX_X.Y.Z)
   --setup            accepted for compatibility; there is nothing to install
 ";
 
@@ -37,6 +39,7 @@ struct Options {
     json: bool,
     setup: bool,
     max_glibc: Option<GlibcVersion>,
+    max_glibcxx: Option<GlibcVersion>,
     files: Vec<String>,
 }
 
@@ -66,15 +69,23 @@ fn parse(args: &[String], vars: &dyn Vars) -> Result<Options, Outcome> {
                 options.json = true;
                 options.keep_going = true;
             }
-            "--max-glibc" => {
+            "--max-glibc" | "--max-glibcxx" => {
+                let example = if flag == "--max-glibc" {
+                    "2.31"
+                } else {
+                    "3.4.28"
+                };
                 let Some(value) = inline_value.or_else(|| args.next().cloned()) else {
-                    return Err(Outcome::fail("--max-glibc needs a version, e.g. 2.31"));
+                    return Err(Outcome::fail(format!(
+                        "{flag} needs a version, e.g. {example}"
+                    )));
                 };
                 match value.parse::<GlibcVersion>() {
-                    Ok(version) => options.max_glibc = Some(version),
+                    Ok(version) if flag == "--max-glibc" => options.max_glibc = Some(version),
+                    Ok(version) => options.max_glibcxx = Some(version),
                     Err(err) => {
                         return Err(Outcome::fail(format!(
-                            "invalid --max-glibc value {value:?}: {err}"
+                            "invalid {flag} value {value:?}: {err}"
                         )))
                     }
                 }
@@ -125,6 +136,7 @@ pub fn run(args: &[String], vars: &dyn Vars, out: &mut dyn Write) -> Result<Outc
         &target.platform.arch,
         options.require_static,
         options.max_glibc,
+        options.max_glibcxx,
     ) else {
         return Ok(Outcome::fail(format!(
             "unsupported target architecture {} for xx-verify",
