@@ -76,9 +76,22 @@ impl Sandbox {
 
         self.install_host_file(Path::new("/etc/resolv.conf"), "etc/resolv.conf", 0o644)?;
         self.install_host_file(xx, "usr/local/bin/xx", 0o755)?;
-        self.run_ok("xx install-links --dir /usr/local/bin >/dev/null")
-            .context("cannot install the xx tool links in the sandbox")?;
-        Ok(())
+        // The copy's write descriptor can live on for a moment in a child
+        // that another test thread is forking (until its exec closes it):
+        // executing the copy then fails with ETXTBSY. Retry briefly.
+        let mut tries = 0;
+        loop {
+            match self.run_ok("xx install-links --dir /usr/local/bin >/dev/null") {
+                Ok(_) => return Ok(()),
+                Err(err) if tries < 20 && format!("{err:#}").contains("Text file busy") => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(err) => {
+                    return Err(err.context("cannot install the xx tool links in the sandbox"))
+                }
+            }
+        }
     }
 
     /// Copy the host file `source` to `dest` (relative to the root),
