@@ -19,6 +19,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::docker::{
     platform_export_dir, run_static_under_qemu, BuildOutput, BuildRequest, Dockerd, DockerdPaths,
+    EngineKind,
 };
 use crate::image::{build_images, checked_platforms, report_engine, BUILD_PLATFORM};
 use crate::util::{step, workspace_root};
@@ -198,8 +199,12 @@ fn build_all<'a>(
             std::fs::remove_dir_all(&dest)
                 .with_context(|| format!("cannot remove {}", dest.display()))?;
         }
+        let invocations = match dockerd.kind() {
+            EngineKind::Buildx => "one docker buildx build",
+            EngineKind::Classic => "one docker build per platform (classic engine)",
+        };
         step(&format!(
-            "examples/{example}: one docker build for {}",
+            "examples/{example}: {invocations} for {}",
             platforms.join(",")
         ));
         let started = std::time::Instant::now();
