@@ -467,3 +467,64 @@ fn a_build_that_fails_on_one_platform_names_it() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn trim_bounds_what_the_engine_takes_on_disk() -> Result<()> {
+    if !buildx_engine() {
+        return Ok(());
+    }
+    let shared = shared_dockerd()?;
+    shared.ensure_debian_base()?;
+    let throwaway = ThrowawayEngine::new("disk-test")?;
+    let mut engine = Dockerd::start_or_reuse(throwaway.paths())?;
+    copy_image(&shared, &engine, DEBIAN_IMAGE)?;
+    let context = export_dir("xx-docker-disk-")?;
+    std::fs::write(
+        context.path().join("Dockerfile"),
+        format!(
+            "FROM {DEBIAN_IMAGE}\n\
+             ARG STEP=first\n\
+             RUN --mount=type=cache,target=/cache,id=xx-disk-test \\\n    \
+             dd if=/dev/zero of=/cache/$STEP bs=1M count=64 status=none\n\
+             RUN echo $STEP > /step && dd if=/dev/zero of=/layer bs=1M count=64 status=none\n"
+        ),
+    )?;
+    build_something(&engine, context.path(), "first")?;
+    let before = engine.disk_usage();
+    let records = |engine: &Dockerd| -> Result<usize> {
+        let out = engine
+            .docker(["buildx", "du", "--verbose"])
+            .stdout_capture()
+            .run()
+            .context("docker buildx du")?;
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|line| line.starts_with("ID:"))
+            .count())
+    };
+    let records_before = records(&engine)?;
+    // A bound below what the base image alone takes: every record goes
+    // (the recent ones last), the images stay.
+    engine.set_disk_bound(1 << 20);
+    engine.trim()?;
+    let after = engine.disk_usage();
+    eprintln!(
+        "disk usage {before} -> {after} bytes, build cache records {records_before} -> {}",
+        records(&engine)?
+    );
+    ensure!(records_before > 0, "the build left no cache record");
+    ensure!(
+        records(&engine)? == 0,
+        "records survived a trim over the bound"
+    );
+    ensure!(
+        after + (100 << 20) < before,
+        "the trim freed less than the build's 128 MiB ({before} -> {after} bytes)"
+    );
+    drop(engine);
+    ensure!(
+        throwaway.survivors() == 0,
+        "engine processes outlived the test"
+    );
+    Ok(())
+}
