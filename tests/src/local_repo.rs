@@ -16,10 +16,11 @@
 //!   paths, a stalled or reset connection, a count of failures before a
 //!   path is served (a mirror sync that passes).
 //! * The archive has two suites: `bookworm` (everything) and
-//!   `bookworm-security`, which carries a newer `linux-libc-dev` for amd64
-//!   only and an armhf index that disagrees with its `Release` (the
-//!   mirror-sync fault of issue 17), and a made-up amd64-only package
-//!   `libxxonlyamd64-dev` ("no armhf build").
+//!   `bookworm-security`, which carries a newer `linux-libc-dev` (repacked
+//!   with a version suffix) for amd64 and armhf: with [`Faults::truncate`]
+//!   on its armhf index, the mirror-sync fault of issue 17. `bookworm` also
+//!   has a made-up amd64-only package `libxxonlyamd64-dev` ("no armhf
+//!   build").
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -136,8 +137,10 @@ fn download(root: &DebianRoot, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// What the server does wrong, changeable while it runs. Paths are
-/// matched by suffix (`binary-armhf/Packages`, `zlib1g-dev_1.2.13.dfsg-1_armhf.deb`).
+/// What the server does wrong, changeable while it runs. A fault applies
+/// to the request paths (decoded) containing one of its strings
+/// (`binary-armhf/Packages`, `zlib1g-dev_1%3a1.2.13.dfsg-1_armhf.deb`: pool
+/// files keep the `%3a` of apt's download names).
 #[derive(Debug, Default, Clone)]
 pub struct Faults {
     /// Answer 404.
@@ -148,6 +151,9 @@ pub struct Faults {
     pub stall: Vec<String>,
     /// Close the connection with a reset without answering.
     pub reset: Vec<String>,
+    /// Serve the file without its last byte: its size no longer matches
+    /// what `Release` promises (a mirror in the middle of a sync).
+    pub truncate: Vec<String>,
     /// Stall every request.
     pub stall_all: bool,
     /// Reset every connection.
@@ -307,17 +313,20 @@ fn handle(
             .push(path.clone());
         let fault = {
             let mut faults = faults.lock().unwrap_or_else(|e| e.into_inner());
-            let matches = |list: &[String]| list.iter().any(|s| path.ends_with(s.as_str()));
+            let decoded = percent_decoded(&path);
+            let matches = |list: &[String]| list.iter().any(|s| decoded.contains(s.as_str()));
             if faults.stall_all || matches(&faults.stall) {
                 Some("stall")
             } else if matches(&faults.reset) {
                 Some("reset")
             } else if matches(&faults.not_found) {
                 Some("404")
+            } else if matches(&faults.truncate) {
+                Some("truncate")
             } else if let Some(left) = faults
                 .not_found_times
                 .iter_mut()
-                .find(|(suffix, left)| path.ends_with(suffix.as_str()) && **left > 0)
+                .find(|(part, left)| decoded.contains(part.as_str()) && **left > 0)
                 .map(|(_, left)| left)
             {
                 *left -= 1;
@@ -334,8 +343,8 @@ fn handle(
                 return Ok(());
             }
             Some("reset") => return reset(writer),
-            Some(_) => respond(&mut writer, "404 Not Found", b"not found\n", &method)?,
-            None => {
+            Some("404") => respond(&mut writer, "404 Not Found", b"not found\n", &method)?,
+            _ => {
                 let decoded = percent_decoded(&path);
                 let relative = decoded
                     .trim_start_matches("/debian/")
@@ -344,7 +353,10 @@ fn handle(
                 if relative.contains("..") || !file.is_file() {
                     respond(&mut writer, "404 Not Found", b"not found\n", &method)?;
                 } else {
-                    let body = std::fs::read(&file)?;
+                    let mut body = std::fs::read(&file)?;
+                    if fault == Some("truncate") {
+                        body.pop();
+                    }
                     respond(&mut writer, "200 OK", &body, &method)?;
                 }
             }
@@ -424,7 +436,9 @@ fn build_archive(debs_dir: &Path, out: &Path) -> Result<()> {
         let pooled = pool.join(&name);
         std::fs::hard_link(&path, &pooled).or_else(|_| std::fs::copy(&path, &pooled).map(drop))?;
         let deb = read_deb(&pooled)?;
-        if deb.file_name.starts_with("linux-libc-dev_") && deb.arch == "amd64" {
+        if deb.file_name.starts_with("linux-libc-dev_")
+            && ["amd64", "armhf"].contains(&deb.arch.as_str())
+        {
             security.push(repack_with_version_suffix(&pooled, &pool)?);
         }
         main.push(deb);
@@ -434,13 +448,6 @@ fn build_archive(debs_dir: &Path, out: &Path) -> Result<()> {
     all_arches.extend(REPO_ARCHES);
     write_suite(out, SUITE, &main, &all_arches)?;
     write_suite(out, SECURITY_SUITE, &security, &all_arches)?;
-    // The security suite's armhf index no longer matches what its Release
-    // promises (the mirror-sync fault): same name, other content.
-    let broken = out.join(format!("dists/{SECURITY_SUITE}/main/binary-armhf/Packages"));
-    std::fs::write(
-        &broken,
-        "Package: half-synced\nVersion: 1\nArchitecture: armhf\n\n",
-    )?;
     Ok(())
 }
 
@@ -494,7 +501,8 @@ fn repack_with_version_suffix(deb: &Path, pool: &Path) -> Result<Deb> {
             &format!("Version: {new_version}\n"),
         ),
     )?;
-    let out = pool.join(format!("linux-libc-dev_{new_version}_amd64.deb").replace(':', "%3a"));
+    let arch = read_deb(deb)?.arch;
+    let out = pool.join(format!("linux-libc-dev_{new_version}_{arch}.deb").replace(':', "%3a"));
     duct::cmd!("dpkg-deb", "-Zxz", "-z1", "-b", &tree, &out)
         .stdout_null()
         .run()?;

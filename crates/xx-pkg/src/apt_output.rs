@@ -60,8 +60,12 @@ impl FailedFetch {
 /// `.../dists/<suite>/InRelease`, `.../dists/<suite>/<component>/binary-<arch>/Packages.xz`,
 /// `.../binary-<arch>/by-hash/SHA256/<hash>`.
 pub fn index_of_url(url: &str) -> Option<IndexId> {
-    let (_, rest) = url.split_once("/dists/")?;
-    let parts: Vec<&str> = rest.split('/').collect();
+    // apt names a file it already downloaded by its lists path
+    // (`store:/var/lib/apt/lists/partial/<host>_debian_dists_<suite>_main_binary-armhf_Packages`).
+    let parts: Vec<&str> = match url.split_once("/dists/") {
+        Some((_, rest)) => rest.split('/').collect(),
+        None => url.split_once("_dists_")?.1.split('_').collect(),
+    };
     let suite = parts.first()?.to_string();
     if parts.len() <= 2 {
         return Some(IndexId {
@@ -263,8 +267,8 @@ pub fn install_failures(text: &str) -> Vec<InstallFailure> {
     causes
 }
 
-/// The file named in dpkg's `... to '/usr/...dpkg-new': failed to write
-/// (No space left on device)`, up to its top folder (`/usr`).
+/// The folder of the file named in dpkg's `... to '/usr/lib/x.a.dpkg-new':
+/// failed to write (No space left on device)`.
 fn disk_full_path(line: &str) -> Option<String> {
     let quoted: Vec<&str> = line.split('\'').collect();
     quoted
@@ -273,9 +277,9 @@ fn disk_full_path(line: &str) -> Option<String> {
         .step_by(2)
         .rev()
         .find(|part| part.starts_with('/'))
-        .map(|path| {
-            let top = path.split('/').nth(1).unwrap_or_default();
-            format!("/{top}")
+        .map(|path| match path.rsplit_once('/') {
+            Some(("", _)) | None => "/".to_string(),
+            Some((dir, _)) => dir.to_string(),
         })
 }
 
@@ -450,6 +454,109 @@ pub fn installed_multiarch_same(text: &str, arch: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether apt's list file names hold the `binary-<arch>` index of
+/// `suite` (`..._dists_bookworm-security_main_binary-armhf_Packages`).
+pub fn lists_have_index(file_names: &[String], suite: &str, arch: &str) -> bool {
+    let suite_part = format!("_dists_{suite}_");
+    let arch_part = format!("_binary-{arch}_Packages");
+    file_names
+        .iter()
+        .any(|name| name.contains(&suite_part) && name.contains(&arch_part))
+}
+
+/// The one-line explanation of Multi-Arch: same `skews` blocking an
+/// install for their architecture: package, the build machine's version
+/// and suite, the target's candidate, and what happened to the index that
+/// should have offered the build machine's version (`failed`: this run's
+/// failed fetches; `lists`: the names in apt's lists folder).
+pub fn skew_message(skews: &[VersionSkew], failed: &[FailedFetch], lists: &[String]) -> String {
+    let parts: Vec<String> = skews
+        .iter()
+        .map(|skew| {
+            let arch = &skew.target_arch;
+            let from = |suites: &[String]| {
+                if suites.is_empty() {
+                    "no configured suite any more".to_string()
+                } else {
+                    suites.join(", ")
+                }
+            };
+            let candidate = match &skew.target_candidate {
+                Some(version) => format!(
+                    "{arch}'s candidate is {version} (from {})",
+                    from(&skew.target_suites)
+                ),
+                None => format!("{arch} has no candidate"),
+            };
+            let index = skew
+                .host_suites
+                .iter()
+                .find_map(|suite| {
+                    failed
+                        .iter()
+                        .find(|fetch| {
+                            fetch.index().is_some_and(|id| {
+                                id.suite == *suite
+                                    && id.arch.as_deref().is_none_or(|a| a == arch)
+                            })
+                        })
+                        .map(|fetch| format!("apt-get update could not fetch the {}", fetch.describe()))
+                        .or_else(|| {
+                            (!lists_have_index(lists, suite, arch)).then(|| {
+                                format!(
+                                    "the {suite} {arch} index is missing from /var/lib/apt/lists (apt-get update could not fetch it)"
+                                )
+                            })
+                        })
+                })
+                .unwrap_or_else(|| {
+                    format!(
+                        "{} offers no {arch} build of {}",
+                        from(&skew.host_suites),
+                        skew.host_version
+                    )
+                });
+            format!(
+                "{package} {host} (from {host_from}) is installed for the build machine but {candidate}; {index}",
+                package = skew.package,
+                host = skew.host_version,
+                host_from = from(&skew.host_suites),
+            )
+        })
+        .collect();
+    format!(
+        "cannot install for {}: Multi-Arch: same packages need one version on every architecture: {}; retry when the mirror has synced",
+        skews.first().map_or("the target", |s| s.target_arch.as_str()),
+        parts.join("; also ")
+    )
+}
+
+/// The host of a URL (`http://127.0.0.1:4000/debian/...` → `127.0.0.1:4000`).
+pub fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split('/').next().unwrap_or(rest)
+}
+
+/// Whether apt's reason says the server could not be reached or dropped
+/// the connection (as opposed to answering with an error).
+pub fn is_unreachable(reason: &str) -> bool {
+    let reason = reason.to_ascii_lowercase();
+    [
+        "could not connect",
+        "connection refused",
+        "connection reset",
+        "connection failed",
+        "timed out",
+        "temporary failure resolving",
+        "could not resolve",
+        "error reading from server",
+        "unable to connect",
+        "network is unreachable",
+    ]
+    .iter()
+    .any(|word| reason.contains(word))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -514,6 +621,12 @@ E: Some index files failed to download. They have been ignored, or old ones used
                 .expect("index");
         assert_eq!(id.arch.as_deref(), Some("arm64"));
         assert_eq!(index_of_url("http://m/debian/pool/main/z/zlib/z.deb"), None);
+        let stored = index_of_url(
+            "store:/var/lib/apt/lists/partial/127.0.0.1:4000_debian_dists_bookworm-security_main_binary-armhf_Packages",
+        )
+        .expect("index");
+        assert_eq!(stored.suite, "bookworm-security");
+        assert_eq!(stored.arch.as_deref(), Some("armhf"));
     }
 
     #[test]
@@ -541,7 +654,7 @@ dpkg: error processing archive /var/cache/apt/archives/x.deb (--unpack):
         );
         assert!(causes.contains(&InstallFailure::DpkgInterrupted));
         assert!(causes.contains(&InstallFailure::Unsatisfiable));
-        assert!(causes.contains(&InstallFailure::DiskFull(Some("/usr".into()))));
+        assert!(causes.contains(&InstallFailure::DiskFull(Some("/usr/lib".into()))));
         assert!(causes.contains(&InstallFailure::Locked {
             file: "/var/lib/dpkg/lock-frontend".into(),
             holder: Some("process 4242 (apt-get)".into()),
@@ -621,6 +734,52 @@ zlib1g:armhf:
                 target_suites: vec!["bookworm".into()],
             }]
         );
+    }
+
+    #[test]
+    fn skew_message_names_package_versions_and_failed_index() {
+        let skews = version_skews(
+            &parse_policy(HOST_POLICY),
+            &parse_policy(TARGET_POLICY),
+            "armhf",
+        );
+        let failed = failed_fetches(UPDATE);
+        let message = skew_message(&skews, &failed, &[]);
+        assert!(!message.contains('\n'));
+        for part in [
+            "linux-libc-dev 6.1.192-3 (from bookworm-security)",
+            "armhf's candidate is 6.1.140-1 (from bookworm)",
+            "the bookworm-security armhf index",
+            "File has unexpected size (356624 != 356976). Mirror sync in progress?",
+        ] {
+            assert!(message.contains(part), "{part:?} not in {message}");
+        }
+        let missing = skew_message(&skews, &[], &[]);
+        assert!(
+            missing.contains("the bookworm-security armhf index is missing"),
+            "{missing}"
+        );
+        let lists = vec!["m_debian_dists_bookworm-security_main_binary-armhf_Packages".to_string()];
+        let offered = skew_message(&skews, &[], &lists);
+        assert!(
+            offered.contains("bookworm-security offers no armhf build of 6.1.192-3"),
+            "{offered}"
+        );
+    }
+
+    #[test]
+    fn hosts_and_unreachable_reasons() {
+        assert_eq!(
+            url_host("http://127.0.0.1:4000/debian/pool/x.deb"),
+            "127.0.0.1:4000"
+        );
+        assert!(is_unreachable(
+            "Could not connect to 127.0.0.1:9 (127.0.0.1). - connect (111: Connection refused)"
+        ));
+        assert!(is_unreachable(
+            "Error reading from server - read (104: Connection reset by peer)"
+        ));
+        assert!(!is_unreachable("404  Not Found"));
     }
 
     #[test]
