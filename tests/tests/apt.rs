@@ -450,7 +450,8 @@ fn failing_apt_update_gives_one_clear_line() -> Result<()> {
             && last.ends_with("(dpkg --add-architecture arm64 undone)"),
         "{log}"
     );
-    assert!(log.contains("retrying in 0.1 s (attempt 2 of 2)"), "{log}");
+    // apt's own fetch retries have tried again: xx-apt-get does not.
+    assert!(!log.contains("retrying"), "{log}");
     // Nothing half-done that a rerun would trip over: the next run tries
     // the update again instead of trusting missing lists.
     let again = sandbox.run(

@@ -482,3 +482,28 @@ fn held_lock_is_waited_for_within_a_bound() -> Result<()> {
     eprintln!("held lock: gave up after {seconds:.1} s");
     Ok(())
 }
+
+/// How long a stalled mirror takes to fail with the default bounds (not
+/// run by default: it waits on purpose; `cargo test -p xx-e2e --test
+/// apt_faults -- --ignored stall_with_default_bounds --nocapture`).
+#[test]
+#[ignore]
+fn stall_with_default_bounds() -> Result<()> {
+    let (root, repo) = local_repo()?;
+    let sandbox = sandbox_on(&root, &repo, "fault-stall-default", &["bookworm"])?;
+    repo.set_faults(Faults {
+        stall_all: true,
+        ..Faults::default()
+    });
+    let started = Instant::now();
+    let run = sandbox.run("TARGETPLATFORM=linux/arm64 xx-apt-get install -y zlib1g-dev")?;
+    let seconds = started.elapsed().as_secs_f64();
+    let last = xx_lines(&run).last().cloned().unwrap_or_default();
+    ensure!(
+        last.contains("cannot be reached"),
+        "{last}\n{}",
+        stderr(&run)
+    );
+    eprintln!("stall with default bounds: error after {seconds:.0} s: {last}");
+    Ok(())
+}

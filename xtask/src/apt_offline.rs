@@ -12,6 +12,9 @@ use anyhow::{Context, Result};
 
 use crate::util::{step, workspace_root};
 
+/// The variable naming the tests' skip log (tests/src/skip.rs).
+const SKIP_LOG_VAR: &str = "XX_E2E_SKIP_LOG";
+
 /// The package test targets of the xx-e2e crate.
 const TESTS: &[&str] = &["apt_faults", "apt"];
 
@@ -43,10 +46,19 @@ pub fn run() -> Result<()> {
          echo 'xtask: deb.debian.org cannot be reached from here' >&2\n\
          exec {test}"
     );
-    duct::cmd!("unshare", "--net", "--", "bash", "-ec", script)
+    let skips = tempfile::NamedTempFile::new().context("cannot make the skip log")?;
+    let result = duct::cmd!("unshare", "--net", "--", "bash", "-ec", script)
         .dir(&root)
+        .env(SKIP_LOG_VAR, skips.path())
         .run()
-        .context("the package tests failed without a network")?;
+        .context("the package tests failed without a network");
+    let skipped = std::fs::read_to_string(skips.path()).unwrap_or_default();
+    step(&format!(
+        "skipped (they need the public mirror): {}",
+        skipped.lines().count()
+    ));
+    eprint!("{skipped}");
+    result?;
     step("the package tests passed with the public mirror unreachable");
     Ok(())
 }

@@ -59,9 +59,9 @@ pub struct AptTool {
 /// ends in an error instead of a hang.
 #[derive(Debug, Clone)]
 pub struct AptLimits {
-    /// apt's `Acquire::http::Timeout` in seconds (`XX_APT_TIMEOUT`, 30).
+    /// apt's `Acquire::http::Timeout` in seconds (`XX_APT_TIMEOUT`, 20).
     pub net_timeout: u64,
-    /// apt's `Acquire::Retries` (`XX_APT_FETCH_RETRIES`, 2).
+    /// apt's `Acquire::Retries` (`XX_APT_FETCH_RETRIES`, 1).
     pub fetch_retries: u64,
     /// Runs of `apt-get update` when an index fetch fails in a way that may
     /// pass (`XX_APT_UPDATE_ATTEMPTS`, 3).
@@ -83,8 +83,8 @@ impl AptLimits {
                 .unwrap_or(default)
         };
         AptLimits {
-            net_timeout: number("XX_APT_TIMEOUT", 30),
-            fetch_retries: number("XX_APT_FETCH_RETRIES", 2),
+            net_timeout: number("XX_APT_TIMEOUT", 20),
+            fetch_retries: number("XX_APT_FETCH_RETRIES", 1),
             update_attempts: number("XX_APT_UPDATE_ATTEMPTS", 3).max(1),
             retry_delay_ms: number("XX_APT_RETRY_DELAY_MS", 5000),
             lock_timeout: number(system::LOCK_TIMEOUT_VAR, 600),
@@ -693,8 +693,7 @@ impl AptTool {
                 }
                 return Ok(Vec::new());
             }
-            let transient = needed.iter().any(apt_output::is_transient)
-                || needed.iter().any(|f| apt_output::is_unreachable(&f.reason));
+            let transient = needed.iter().any(apt_output::is_transient);
             if attempt < self.limits.update_attempts && transient {
                 eprintln!(
                     "xx-apt-get: apt-get update could not fetch {}; retrying in {:.1} s (attempt {} of {})",
