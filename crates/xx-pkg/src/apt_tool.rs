@@ -70,7 +70,7 @@ pub struct AptLimits {
     /// (`XX_APT_RETRY_DELAY_MS`, 5000).
     pub retry_delay_ms: u64,
     /// apt's `DPkg::Lock::Timeout` and the wait for xx's own lock, in
-    /// seconds (`XX_APT_LOCK_TIMEOUT`, 600).
+    /// seconds (`XX_APT_LOCK_TIMEOUT`, 900).
     pub lock_timeout: u64,
 }
 
@@ -87,7 +87,7 @@ impl AptLimits {
             fetch_retries: number("XX_APT_FETCH_RETRIES", 1),
             update_attempts: number("XX_APT_UPDATE_ATTEMPTS", 3).max(1),
             retry_delay_ms: number("XX_APT_RETRY_DELAY_MS", 5000),
-            lock_timeout: number(system::LOCK_TIMEOUT_VAR, 600),
+            lock_timeout: number(system::LOCK_TIMEOUT_VAR, system::DEFAULT_LOCK_TIMEOUT),
         }
     }
 

@@ -369,13 +369,17 @@ pub fn lock_apt() -> Result<AptLock, PkgError> {
 }
 
 /// Seconds to wait for a lock another process holds (xx's own and dpkg's):
-/// `XX_APT_LOCK_TIMEOUT`, default 600.
+/// `XX_APT_LOCK_TIMEOUT`, default 900.
 pub fn lock_timeout() -> u64 {
     std::env::var(LOCK_TIMEOUT_VAR)
         .ok()
         .and_then(|value| value.trim().parse().ok())
-        .unwrap_or(600)
+        .unwrap_or(DEFAULT_LOCK_TIMEOUT)
 }
+
+/// Seconds a lock wait lasts unless `XX_APT_LOCK_TIMEOUT` says otherwise:
+/// long enough for several queued first installs (concurrent build stages).
+pub const DEFAULT_LOCK_TIMEOUT: u64 = 900;
 
 /// The variable bounding lock waits.
 pub const LOCK_TIMEOUT_VAR: &str = "XX_APT_LOCK_TIMEOUT";
