@@ -69,11 +69,17 @@ pub struct RepoDebs {
 }
 
 impl RepoDebs {
-    /// The cached downloads, fetched (once per machine, under a lock) when
-    /// missing.
+    /// The cached downloads for `root`, fetched (once per machine and root,
+    /// under a lock) when missing.
     pub fn ensure(root: &DebianRoot) -> Result<RepoDebs> {
         let parent = cache_parent();
-        let recipe = format!("{DEBS_RECIPE}\n{}", REPO_PACKAGES.join(","));
+        // The closure is resolved against the root's installed versions:
+        // a rebuilt root gets its own downloads.
+        let recipe = format!(
+            "{DEBS_RECIPE}\n{}\n{}",
+            REPO_PACKAGES.join(","),
+            root.path().display()
+        );
         let dir = parent.join(format!(
             "local-repo-debs-{:012x}",
             crate::debian_root::fnv1a(recipe.as_bytes()) & 0xffff_ffff_ffff

@@ -180,11 +180,14 @@ pub fn install_packages(packages: &[&str]) -> Result<()> {
 
 impl AptHost {
     /// This machine, waiting up to two minutes for a dpkg lock other
-    /// tools hold.
+    /// tools hold, and at most 30 s on a silent mirror connection.
     pub fn host() -> AptHost {
         AptHost {
             chroot: None,
-            apt_options: vec!["DPkg::Lock::Timeout=120".to_string()],
+            apt_options: vec![
+                "DPkg::Lock::Timeout=120".to_string(),
+                "Acquire::http::Timeout=30".to_string(),
+            ],
         }
     }
 }

@@ -416,8 +416,13 @@ impl AptTool {
             None => (name, None),
         };
         if let Some(arch) = arch.filter(|a| *a != native) {
-            let known = self.runner.known_packages(&[base.to_string()], native)?;
-            if known.contains(base) {
+            // A name apt knows only from other packages' relations has a
+            // policy header but no version: that is no build either.
+            let policy = apt_output::parse_policy(&self.runner.policy(&[base.to_string()])?);
+            let built = policy
+                .iter()
+                .any(|p| p.candidate.is_some() || !p.versions.is_empty());
+            if built {
                 return Ok(format!(
                     "{base} has no {arch} build (apt knows it for {native} only)"
                 ));
