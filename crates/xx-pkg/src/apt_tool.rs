@@ -299,7 +299,7 @@ impl AptTool {
         };
         eprintln!("xx-apt-get: Multi-Arch: same versions differ between {} and {arch}; refreshing the package lists", prepared.native_arch);
         let native = prepared.native_arch.clone();
-        prepared.failed = self.update(&[native.as_str(), arch.as_str()], output)?;
+        prepared.failed = self.update(&[native.as_str(), arch.as_str()], output)?.0;
         prepared.updated = true;
         self.multiarch_skew(prepared, false)
     }
@@ -623,7 +623,7 @@ impl AptTool {
             return Ok(None);
         }
         let wanted = if wants_target_arch { arch } else { native_arch };
-        let failed = self.update(&[native_arch, wanted], output)?;
+        let (failed, others) = self.update(&[native_arch, wanted], output)?;
         // apt-get update may end without the lists the install needs.
         let lists = system::list_files();
         if !system::has_packages_list(&lists, wanted) {
@@ -632,7 +632,17 @@ impl AptTool {
             } else {
                 String::new()
             };
-            let line = if failed.is_empty() {
+            let foreign: Vec<String> = others
+                .iter()
+                .filter_map(|fetch| fetch.index().and_then(|index| index.arch))
+                .collect();
+            let line = if failed.is_empty() && !foreign.is_empty() {
+                format!(
+                    "apt-get update fetched no package list for {wanted}: apt drops a suite's whole update when one of its indexes fails, and {} (an architecture added for another target); remove it with dpkg --remove-architecture {} if it is no longer needed, or retry when the mirror has synced{undone}",
+                    describe_failures(&others),
+                    foreign[0]
+                )
+            } else if failed.is_empty() {
                 format!(
                     "apt-get update fetched no package list for {wanted}; check that the sources in {} serve it{undone}",
                     main_sources_file()
@@ -657,12 +667,13 @@ impl AptTool {
     /// `apt-get update`, run again (up to [`AptLimits::update_attempts`],
     /// with a doubling pause, saying so) while an index that `arches` need
     /// fails in a way that may pass. Returns the fetches of those indexes
-    /// that still fail; fails when apt does without naming any.
+    /// that still fail, and the failed fetches no target of `arches` needs
+    /// (named in `note:` lines); fails when apt does without naming any.
     fn update(
         &self,
         arches: &[&str],
         output: Option<Output>,
-    ) -> Result<Vec<FailedFetch>, PkgError> {
+    ) -> Result<(Vec<FailedFetch>, Vec<FailedFetch>), PkgError> {
         let mut args = system::strings(&["update"]);
         args.extend(self.limits.apt_options());
         let mut delay = self.limits.retry_delay_ms;
@@ -696,7 +707,7 @@ impl AptTool {
                 if attempt > 1 {
                     eprintln!("xx-apt-get: apt-get update succeeded on attempt {attempt}");
                 }
-                return Ok(Vec::new());
+                return Ok((Vec::new(), other));
             }
             let transient = needed.iter().any(apt_output::is_transient);
             if attempt < self.limits.update_attempts && transient {
@@ -714,9 +725,9 @@ impl AptTool {
             if attempt > 1 {
                 eprintln!("xx-apt-get: apt-get update still failing after {attempt} attempts");
             }
-            return Ok(needed);
+            return Ok((needed, other));
         }
-        Ok(Vec::new())
+        Ok((Vec::new(), Vec::new()))
     }
 
     /// Edit the sources so that they serve `arch`. Returns whether
