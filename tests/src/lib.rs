@@ -9,6 +9,10 @@
 //! * [`qemu_run`] runs a target binary from a sandbox under qemu-user.
 //! * [`Sandbox::run_capped`] runs a script under a pids cgroup cap and a
 //!   timeout, for tools that could run themselves in a loop.
+//! * [`LocalRepo`] serves a local Debian archive (real `.deb` files,
+//!   cached by [`RepoDebs`]) on 127.0.0.1 with switchable [`Faults`].
+//! * [`prereq_host`] is `cargo xtask test`'s prerequisite install, run
+//!   in a sandbox.
 //! * [`skip`] records a check a test could not make on this machine
 //!   (`cargo xtask test` lists them all at the end).
 //! * [`make_alpine_fixture`] makes a sandbox look like an Alpine build
@@ -22,10 +26,12 @@ mod alpine;
 mod bullseye;
 mod debian_root;
 pub mod docker;
+mod local_repo;
 mod mirror;
 mod mounts;
 mod pids;
 mod platforms;
+pub mod prereq_host;
 mod qemu;
 mod sandbox;
 mod skip;
@@ -34,6 +40,10 @@ mod workspace;
 pub use alpine::{alpine_sandbox, make_alpine_fixture, use_real_musl, ALPINE_FIXTURE_REPO};
 pub use bullseye::BullseyeRoot;
 pub use debian_root::{DebianRoot, ROOT_PACKAGES, SUITE};
+pub use local_repo::{
+    Faults, LocalRepo, RepoDebs, AMD64_ONLY_PACKAGE, REPO_ARCHES, REPO_PACKAGES, SECURITY_SUITE,
+    SECURITY_VERSION_SUFFIX,
+};
 pub use mirror::{debian_mirror, DEFAULT_MIRROR};
 pub use pids::{CappedRun, PidsCap};
 pub use platforms::qemu_suffix;

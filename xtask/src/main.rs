@@ -4,7 +4,9 @@
 //! - `test`: install every prerequisite, then run every check and test suite.
 //! - `bench`: the speed targets (startup of `xx-info`, `xx-verify` throughput).
 //! - `image`: the `COPY --from=xx` image, built with a local Docker engine.
+//! - `apt-offline`: the package tests with the public mirror unreachable.
 
+mod apt_offline;
 mod bench;
 mod bench_docker;
 mod demo;
@@ -39,6 +41,9 @@ enum Task {
     Bench(bench::Args),
     /// Build the `COPY --from=xx` image (base-image/) with a local dockerd.
     Image(image::Args),
+    /// Run the package tests (xx-apt-get, local archive) in a network
+    /// namespace where only 127.0.0.1 exists: the public mirror is unreachable.
+    AptOffline,
 }
 
 fn main() -> Result<()> {
@@ -48,5 +53,6 @@ fn main() -> Result<()> {
         Task::Prereqs => prereq::install(),
         Task::Bench(args) => bench::run(&args),
         Task::Image(args) => image::run(&args),
+        Task::AptOffline => apt_offline::run(),
     }
 }

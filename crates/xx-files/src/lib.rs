@@ -200,6 +200,45 @@ impl FileLock {
             .map_err(|err| FileError::new("lock", path, err.into()))?;
         Ok(FileLock { _file: file })
     }
+
+    /// Take the exclusive lock on `path`, waiting at most `timeout` when
+    /// another process holds it (calling `on_wait` once, when the wait
+    /// starts); `None` when the lock is still held then. The holder's pid
+    /// is written into the file.
+    pub fn acquire_within(
+        path: &Path,
+        timeout: std::time::Duration,
+        on_wait: impl FnOnce(),
+    ) -> Result<Option<FileLock>> {
+        ensure_dir(parent_of(path)?)?;
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|err| FileError::new("open lock file", path, err))?;
+        let deadline = std::time::Instant::now() + timeout;
+        let mut on_wait = Some(on_wait);
+        loop {
+            match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => break,
+                Err(err) if err == rustix::io::Errno::WOULDBLOCK => {
+                    if let Some(on_wait) = on_wait.take() {
+                        on_wait();
+                    }
+                    if std::time::Instant::now() >= deadline {
+                        return Ok(None);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Err(err) => return Err(FileError::new("lock", path, err.into())),
+            }
+        }
+        let _ = file.set_len(0);
+        let _ = (&file).write_all(format!("{}\n", std::process::id()).as_bytes());
+        Ok(Some(FileLock { _file: file }))
+    }
 }
 
 #[cfg(test)]

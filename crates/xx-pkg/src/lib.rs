@@ -19,6 +19,7 @@
 
 pub mod apk;
 pub mod apk_tool;
+pub mod apt_output;
 pub mod apt_tool;
 pub mod args;
 pub mod error;

@@ -140,6 +140,122 @@ impl Runner {
             .map_err(|source| spawn_error(program, args, source))
     }
 
+    /// Run a command with no stdin, stdout and stderr merged and kept;
+    /// return how it ended and what it printed, whatever that was.
+    pub fn collect(
+        &self,
+        program: &str,
+        args: &[String],
+    ) -> Result<(std::process::ExitStatus, String), PkgError> {
+        let output = self
+            .command(program, args)
+            .stdin_null()
+            .stderr_to_stdout()
+            .stdout_capture()
+            .unchecked()
+            .run()
+            .map_err(|source| spawn_error(program, args, source))?;
+        Ok((
+            output.status,
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        ))
+    }
+
+    /// Run a command with the caller's stdin; its stdout goes to ours (or
+    /// to our stderr with `stdout_to_stderr`) and its stderr to ours as it
+    /// runs, and both are also kept. Returns how it ended and the kept
+    /// output (stdout then stderr).
+    pub fn tee(
+        &self,
+        program: &str,
+        args: &[String],
+        stdout_to_stderr: bool,
+    ) -> Result<(std::process::ExitStatus, String), PkgError> {
+        use std::io::{Read, Write};
+        use std::os::fd::AsFd;
+        use std::process::{Command, Stdio};
+        if self.debug {
+            eprintln!("+ {}", command_line(program, args));
+        }
+        let mut child = Command::new(program)
+            .args(args)
+            .env(self.nolock_var, "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| spawn_error(program, args, source))?;
+        /// Copy `from` to `to` as it comes, keeping a copy.
+        fn pump(mut from: impl Read, mut to: Option<std::fs::File>) -> Vec<u8> {
+            let mut kept = Vec::new();
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = from.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                kept.extend_from_slice(&buf[..n]);
+                if let Some(to) = to.as_mut() {
+                    let _ = to.write_all(&buf[..n]);
+                }
+            }
+            kept
+        }
+        // Copies of our own descriptors, written to directly: the caller
+        // may hold the lock of Rust's stdout while the child runs.
+        let _ = std::io::stdout().flush();
+        let our =
+            |fd: std::os::fd::BorrowedFd<'_>| fd.try_clone_to_owned().ok().map(std::fs::File::from);
+        let out_to = if stdout_to_stderr {
+            our(std::io::stderr().as_fd())
+        } else {
+            our(std::io::stdout().as_fd())
+        };
+        let err_to = our(std::io::stderr().as_fd());
+        let out = child
+            .stdout
+            .take()
+            .map(|stdout| std::thread::spawn(move || pump(stdout, out_to)));
+        let err = child
+            .stderr
+            .take()
+            .map(|stderr| std::thread::spawn(move || pump(stderr, err_to)));
+        let status = child
+            .wait()
+            .map_err(|source| spawn_error(program, args, source))?;
+        let mut text = Vec::new();
+        for handle in [out, err].into_iter().flatten() {
+            text.extend(handle.join().unwrap_or_default());
+        }
+        Ok((status, String::from_utf8_lossy(&text).into_owned()))
+    }
+
+    /// `dpkg --remove-architecture <arch>`.
+    pub fn remove_architecture(&self, arch: &str) -> Result<(), PkgError> {
+        self.capture("dpkg", &strings(&["--remove-architecture", arch]))
+            .map(drop)
+    }
+
+    /// What `dpkg --audit` reports (packages left half-installed or
+    /// unconfigured), empty when all is well.
+    pub fn dpkg_audit(&self) -> Result<String, PkgError> {
+        let (_, text) = self.collect("dpkg", &strings(&["--audit"]))?;
+        Ok(text.trim().to_string())
+    }
+
+    /// The `apt-cache policy` of `names` (unknown names left out).
+    pub fn policy(&self, names: &[String]) -> Result<String, PkgError> {
+        if names.is_empty() {
+            return Ok(String::new());
+        }
+        let output = self
+            .command("apt-cache", &prefixed("policy", names))
+            .stdout_capture()
+            .stderr_null()
+            .unchecked()
+            .run()
+            .map_err(|source| spawn_error("apt-cache", &prefixed("policy", names), source))?;
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
     /// dpkg's native architecture (`dpkg --print-architecture`).
     pub fn native_architecture(&self) -> Result<String, PkgError> {
         let out = self.capture("dpkg", &strings(&["--print-architecture"]))?;
@@ -226,9 +342,60 @@ pub fn lock_apk() -> Result<xx_files::FileLock, PkgError> {
 }
 
 /// Wait for and take [`LOCK_FILE`], making `/var/lock` (or the folder it
-/// links to) first when it is missing.
+/// links to) first when it is missing. A lock held by another process is
+/// waited for with a message naming it, up to [`lock_timeout`] seconds;
+/// a lock of a process that died is free (the kernel drops it).
 pub fn lock_apt() -> Result<AptLock, PkgError> {
-    Ok(xx_files::FileLock::acquire(Path::new(LOCK_FILE))?)
+    let path = Path::new(LOCK_FILE);
+    let timeout = lock_timeout();
+    let waited = std::cell::Cell::new(false);
+    let lock = xx_files::FileLock::acquire_within(
+        path,
+        std::time::Duration::from_secs(timeout),
+        || {
+            waited.set(true);
+            eprintln!(
+                "xx-apt-get: waiting for {LOCK_FILE}, held by {} (up to {timeout} s, {LOCK_TIMEOUT_VAR})",
+                lock_holder(path)
+            );
+        },
+    )?;
+    lock.ok_or_else(|| {
+        PkgError::Usage(format!(
+            "{LOCK_FILE} is still held by {} after {timeout} s; wait for it to finish or raise {LOCK_TIMEOUT_VAR}",
+            lock_holder(path)
+        ))
+    })
+}
+
+/// Seconds to wait for a lock another process holds (xx's own and dpkg's):
+/// `XX_APT_LOCK_TIMEOUT`, default 900.
+pub fn lock_timeout() -> u64 {
+    std::env::var(LOCK_TIMEOUT_VAR)
+        .ok()
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(DEFAULT_LOCK_TIMEOUT)
+}
+
+/// Seconds a lock wait lasts unless `XX_APT_LOCK_TIMEOUT` says otherwise:
+/// long enough for several queued first installs (concurrent build stages).
+pub const DEFAULT_LOCK_TIMEOUT: u64 = 900;
+
+/// The variable bounding lock waits.
+pub const LOCK_TIMEOUT_VAR: &str = "XX_APT_LOCK_TIMEOUT";
+
+/// `process <pid> (<name>)` of the lock file's holder, as written in it.
+fn lock_holder(path: &Path) -> String {
+    let pid = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| text.trim().parse::<u32>().ok());
+    match pid {
+        Some(pid) => {
+            let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            format!("process {pid} ({})", name.trim())
+        }
+        None => "another process".to_string(),
+    }
 }
 
 /// The line xx prints before running the package manager: `+ apt-get
