@@ -19,6 +19,7 @@
 //! packages `debootstrap` and `qemu-user` (plus `coreutils` for `chroot`).
 
 mod alpine;
+pub mod corpus_build;
 mod debian_root;
 pub mod docker;
 mod mirror;
