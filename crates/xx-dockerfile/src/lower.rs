@@ -174,6 +174,7 @@ pub fn lower(text: &str, options: &Options) -> Result<Lowered, LowerError> {
         });
     }
 
+    let mut inserted_xx = true;
     if let Some(taken) = file
         .stages
         .iter()
@@ -182,6 +183,7 @@ pub fn lower(text: &str, options: &Options) -> Result<Lowered, LowerError> {
         if !taken.base.contains("xx") {
             return Err(LowerError::XxNameTaken(taken.from.line));
         }
+        inserted_xx = false;
     } else {
         let first = &file.stages[0].from;
         plan.insert_before(
@@ -200,7 +202,13 @@ pub fn lower(text: &str, options: &Options) -> Result<Lowered, LowerError> {
         );
     }
 
-    let lines: Vec<&str> = text.lines().collect();
+    // The xx stage comes first: stages referred to by number (`COPY
+    // --from=0`, `RUN --mount=from=0`) are one further on.
+    let shifted = match inserted_xx {
+        true => shift_stage_numbers(text, &file, &mut plan),
+        false => text.to_string(),
+    };
+    let lines: Vec<&str> = shifted.lines().collect();
     for &index in &lowered {
         let stage = &file.stages[index];
         let is_root = roots.contains(&index);
@@ -1893,6 +1901,107 @@ fn split_install(command: &Command, source: &str, needs: Needs, edits: &mut Edit
     ));
 }
 
+/// `text` with every stage number in a `COPY --from=<n>` or a
+/// `RUN --mount=...,from=<n>` flag one higher, for the `xx` stage put
+/// before the first stage; the lines stay where they are (only the flags
+/// of those instructions change), and each change is reported.
+fn shift_stage_numbers(text: &str, file: &Dockerfile, plan: &mut Plan) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let instructions = file
+        .stages
+        .iter()
+        .flat_map(|stage| stage.instructions.iter())
+        .filter(|instruction| matches!(instruction.keyword.as_str(), "COPY" | "RUN"));
+    for instruction in instructions {
+        let mut in_flags = true;
+        let mut first_word = true;
+        for number in instruction.line..=instruction.end_line {
+            let Some(line) = lines.get_mut(number - 1) else {
+                break;
+            };
+            if !in_flags {
+                break;
+            }
+            let (new, still_flags) = shift_flags_of_line(line, first_word, &mut |old, new| {
+                plan.change(
+                    instruction.line,
+                    format!(
+                        "stage #{old} is #{new} now (the xx stage comes first): {} --from renumbered",
+                        instruction.keyword
+                    ),
+                )
+            });
+            first_word = false;
+            in_flags = still_flags;
+            *line = new;
+        }
+    }
+    let mut out = lines.join("\n");
+    if text.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+/// One line of an instruction's flags with the stage numbers shifted
+/// ([`shift_stage_numbers`]); whether the flags go on past this line.
+/// `keyword_first` when the line starts with the instruction's keyword.
+fn shift_flags_of_line(
+    line: &str,
+    keyword_first: bool,
+    report: &mut dyn FnMut(usize, usize),
+) -> (String, bool) {
+    let mut out = String::with_capacity(line.len() + 2);
+    let mut rest = line;
+    let mut skip_keyword = keyword_first;
+    loop {
+        let spaces = rest.len() - rest.trim_start().len();
+        out.push_str(&rest[..spaces]);
+        rest = &rest[spaces..];
+        if rest.is_empty() {
+            return (out, true);
+        }
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let word = &rest[..end];
+        if skip_keyword {
+            skip_keyword = false;
+            out.push_str(word);
+        } else if word == "\\" || word == "`" {
+            out.push_str(word);
+        } else if let Some(value) = word.strip_prefix("--from=") {
+            match value.parse::<usize>() {
+                Ok(old) if value.bytes().all(|byte| byte.is_ascii_digit()) => {
+                    report(old, old + 1);
+                    out.push_str(&format!("--from={}", old + 1));
+                }
+                _ => out.push_str(word),
+            }
+        } else if let Some(value) = word.strip_prefix("--mount=") {
+            let fields: Vec<String> = value
+                .split(',')
+                .map(|field| match field.strip_prefix("from=") {
+                    Some(number)
+                        if !number.is_empty() && number.bytes().all(|byte| byte.is_ascii_digit()) =>
+                    {
+                        let old: usize = number.parse().unwrap_or(0);
+                        report(old, old + 1);
+                        format!("from={}", old + 1)
+                    }
+                    _ => field.to_string(),
+                })
+                .collect();
+            out.push_str("--mount=");
+            out.push_str(&fields.join(","));
+        } else if word.starts_with("--") {
+            out.push_str(word);
+        } else {
+            out.push_str(rest);
+            return (out, false);
+        }
+        rest = &rest[end..];
+    }
+}
+
 /// Line edits to the whole file, and the report.
 #[derive(Default)]
 struct Plan {
@@ -2376,6 +2485,41 @@ mod tests {
             "{}",
             lowered.text
         );
+    }
+
+    #[test]
+    fn stage_numbers_follow_the_xx_stage_put_first() {
+        // Stage 0 is the xx stage once lowered: COPY --from=<n> and
+        // RUN --mount=...,from=<n> name the stage they named before, in
+        // lowered and in untouched stages, on continuation lines too; a
+        // stage name, an image and a command's text stay as they are.
+        let lowered = lower_text(
+            "FROM golang:1.22\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /app .\n\
+             FROM debian:bookworm AS tools\nRUN echo --from=0\n\
+             FROM scratch\nCOPY --from=0 /app /app\nCOPY --chown=1:1 \\\n    --from=1 /etc/os-release /\n\
+             COPY --from=tools /etc/hostname /\nCOPY --from=busybox:1 /bin/sh /sh\n\
+             RUN --mount=type=bind,from=0,source=/app,target=/a --mount=type=cache,target=/c cp /a /b from=0\n",
+        );
+        let text = &lowered.text;
+        assert!(text.contains("COPY --from=1 /app /app\n"), "{text}");
+        assert!(text.contains("    --from=2 /etc/os-release /\n"), "{text}");
+        assert!(text.contains("COPY --from=tools /etc/hostname /\n"), "{text}");
+        assert!(text.contains("COPY --from=busybox:1 /bin/sh /sh\n"), "{text}");
+        assert!(text.contains("RUN echo --from=0\n"), "{text}");
+        assert!(
+            text.contains("RUN --mount=type=bind,from=1,source=/app,target=/a --mount=type=cache,target=/c cp /a /b from=0\n"),
+            "{text}"
+        );
+        assert!(lowered
+            .changes
+            .iter()
+            .any(|change| change.text.contains("stage #0 is #1 now")));
+        // Without an added stage (one named xx exists), nothing moves.
+        let kept = lower_text(
+            "FROM xx-rs AS xx\nFROM golang:1.22\nCOPY --from=xx / /\nRUN CGO_ENABLED=0 go build -o /app .\n\
+             FROM scratch\nCOPY --from=1 /app /app\n",
+        );
+        assert!(kept.text.contains("COPY --from=1 /app /app\n"), "{}", kept.text);
     }
 
     /// The check [`check_copied`] writes for `paths`, as a `RUN` line.

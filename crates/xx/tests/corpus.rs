@@ -68,6 +68,8 @@ const CASES: &[(&str, Expect)] = &[
             "apt-get install -y --no-install-recommends clang lld pkg-config\n",
             "xx-apt-get install -y --no-install-recommends xx-c-essentials\n",
             "RUN CGO_ENABLED=\"${CGO_ENABLED:-$(command -v gcc >/dev/null 2>&1 && echo 1 || echo 0)}\" xx-go build -o /testbuild -C ./cipin && xx-verify /testbuild\n",
+            // Stage 0 is the xx stage now: the build stage is #1.
+            "FROM ubuntu:22.10\nCOPY --from=1 /testbuild .\n",
         ]),
     ),
     (
