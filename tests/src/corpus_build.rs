@@ -63,6 +63,12 @@ pub const STAND_INS: &[StandIn] = &[
         tags: &["rust:latest", "rust:1.80"],
     },
     StandIn {
+        recipe: "gcc.Dockerfile",
+        replace: None,
+        platforms: &["linux/amd64"],
+        tags: &["gcc:latest", "gcc:12"],
+    },
+    StandIn {
         recipe: "static-tree.Dockerfile",
         replace: None,
         platforms: ALL_TARGETS,
@@ -89,7 +95,13 @@ pub const STAND_INS: &[StandIn] = &[
         recipe: "libc-tree.Dockerfile",
         replace: Some(("ARG FULL_AMD64=0", "ARG FULL_AMD64=1")),
         platforms: ALL_TARGETS,
-        tags: &["debian:bookworm-slim", "debian:bullseye-slim"],
+        // ubuntu:22.04 is the build image of c-meson-precision-mesh,
+        // whose final stage runs apt-get too: Debian stands in for it.
+        tags: &[
+            "debian:bookworm-slim",
+            "debian:bullseye-slim",
+            "ubuntu:22.04",
+        ],
     },
 ];
 
@@ -193,7 +205,9 @@ pub fn corpus_dockerfile(case: &str) -> PathBuf {
 
 /// The stand-in source tree (build context) of `case`.
 pub fn corpus_source(case: &str) -> PathBuf {
-    workspace_root().join("tests/fixtures/corpus-src").join(case)
+    workspace_root()
+        .join("tests/fixtures/corpus-src")
+        .join(case)
 }
 
 /// Run `binary` (a file of `sysroot`, a platform's exported final image)

@@ -44,15 +44,19 @@
 //! ones whose only compile stage is the image itself (lowering leaves
 //! them as they are).
 //!
+//! Not built: go-cipin-exec-form. Its `go build -o /testbuild -C ./cipin`
+//! is refused by Go itself ("-C flag must be first flag on command line"),
+//! lowered or not, with the Go 1.24 stand-in; building it found a lowering
+//! bug all the same (`COPY --from=0` named the added xx stage), fixed and
+//! covered by crates/xx/tests/corpus.rs and a unit test of lower.rs.
+//!
 //! Needs root, `debootstrap`, `qemu-user` and Debian's apt repositories.
 
 use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use xx_e2e::corpus_build::{
-    corpus_dockerfile, corpus_source, ensure_stand_ins, run_in_export,
-};
+use xx_e2e::corpus_build::{corpus_dockerfile, corpus_source, ensure_stand_ins, run_in_export};
 use xx_e2e::docker::{
     build_to, ensure_xx_image, export_dir, platform_export_dir, qemu_binfmt_handlers,
     shared_dockerd, Dockerd, XX_IMAGE,
@@ -83,8 +87,7 @@ struct Case {
     line: &'static str,
 }
 
-const FINAL_RUNS_APT: &str = "the final stage runs apt-get on debian:*-slim for the target \
-     platform, which needs emulation (no binfmt_misc handler here)";
+const FINAL_RUNS_APT: &str = "the final stage runs apt-get for the target platform, which needs emulation (no binfmt_misc handler here)";
 
 /// The corpus cases built here.
 const CASES: &[Case] = &[
@@ -125,17 +128,6 @@ const CASES: &[Case] = &[
         line: "go-notverycash ok",
     },
     Case {
-        // cgo at the image's default: gcc is there, so cgo is on and the
-        // program is dynamic, linked against the target's glibc.
-        name: "go-cipin-exec-form",
-        stand_ins: &["golang:1.20.3-bullseye", "ubuntu:22.10"],
-        platforms: &[AMD64, ARM64, ARMV7],
-        amd64_only_because: None,
-        artifact: "testbuild",
-        static_link: false,
-        line: "go-cipin-exec-form ok",
-    },
-    Case {
         name: "go-ldflags-distroless",
         stand_ins: &["golang:latest", "gcr.io/distroless/base"],
         platforms: &[AMD64, ARM64],
@@ -174,6 +166,28 @@ const CASES: &[Case] = &[
         line: "c-concurrent-web-server ok",
     },
     Case {
+        // gcc on the gcc image (no cross toolchain): clang and lld for
+        // the build machine, the target's C runtime with xx-apt-get.
+        name: "c-gcc-bookworm-slim",
+        stand_ins: &["gcc:latest", "debian:bookworm-slim"],
+        platforms: &[AMD64, ARM64, ARMV7],
+        amd64_only_because: None,
+        artifact: "app/main",
+        static_link: false,
+        line: "c-gcc-bookworm-slim ok",
+    },
+    Case {
+        // Meson with xx-clang's cross file; the -dev libraries of the
+        // original go to the target with xx-apt-get.
+        name: "c-meson-precision-mesh",
+        stand_ins: &["ubuntu:22.04"],
+        platforms: &[AMD64],
+        amd64_only_because: Some(FINAL_RUNS_APT),
+        artifact: "usr/bin/precision_mesh",
+        static_link: false,
+        line: "c-meson-precision-mesh ok",
+    },
+    Case {
         name: "rust-bin-bookworm-slim",
         stand_ins: &["rust:1.80", "debian:bookworm-slim"],
         platforms: &[AMD64],
@@ -198,7 +212,9 @@ const CASES: &[Case] = &[
 fn assert_no_emulation() -> Result<()> {
     let handlers = qemu_binfmt_handlers();
     if !handlers.is_empty() {
-        bail!("binfmt_misc has qemu handlers {handlers:?}: these builds must run without emulation");
+        bail!(
+            "binfmt_misc has qemu handlers {handlers:?}: these builds must run without emulation"
+        );
     }
     Ok(())
 }
@@ -379,11 +395,12 @@ corpus_build_tests! {
     go_ud_co2s_exporter => "go-ud-co2s-exporter",
     go_qiscus_integration => "go-qiscus-integration",
     go_notverycash => "go-notverycash",
-    go_cipin_exec_form => "go-cipin-exec-form",
     go_ldflags_distroless => "go-ldflags-distroless",
     go_bms_contact => "go-bms-contact",
     go_final_from_base_stage => "go-final-from-base-stage",
     c_concurrent_web_server => "c-concurrent-web-server",
+    c_meson_precision_mesh => "c-meson-precision-mesh",
+    c_gcc_bookworm_slim => "c-gcc-bookworm-slim",
     rust_bin_bookworm_slim => "rust-bin-bookworm-slim",
     rust_workspace_package => "rust-workspace-package",
 }

@@ -1981,7 +1981,8 @@ fn shift_flags_of_line(
                 .split(',')
                 .map(|field| match field.strip_prefix("from=") {
                     Some(number)
-                        if !number.is_empty() && number.bytes().all(|byte| byte.is_ascii_digit()) =>
+                        if !number.is_empty()
+                            && number.bytes().all(|byte| byte.is_ascii_digit()) =>
                     {
                         let old: usize = number.parse().unwrap_or(0);
                         report(old, old + 1);
@@ -2503,8 +2504,14 @@ mod tests {
         let text = &lowered.text;
         assert!(text.contains("COPY --from=1 /app /app\n"), "{text}");
         assert!(text.contains("    --from=2 /etc/os-release /\n"), "{text}");
-        assert!(text.contains("COPY --from=tools /etc/hostname /\n"), "{text}");
-        assert!(text.contains("COPY --from=busybox:1 /bin/sh /sh\n"), "{text}");
+        assert!(
+            text.contains("COPY --from=tools /etc/hostname /\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("COPY --from=busybox:1 /bin/sh /sh\n"),
+            "{text}"
+        );
         assert!(text.contains("RUN echo --from=0\n"), "{text}");
         assert!(
             text.contains("RUN --mount=type=bind,from=1,source=/app,target=/a --mount=type=cache,target=/c cp /a /b from=0\n"),
@@ -2519,7 +2526,11 @@ mod tests {
             "FROM xx-rs AS xx\nFROM golang:1.22\nCOPY --from=xx / /\nRUN CGO_ENABLED=0 go build -o /app .\n\
              FROM scratch\nCOPY --from=1 /app /app\n",
         );
-        assert!(kept.text.contains("COPY --from=1 /app /app\n"), "{}", kept.text);
+        assert!(
+            kept.text.contains("COPY --from=1 /app /app\n"),
+            "{}",
+            kept.text
+        );
     }
 
     /// The check [`check_copied`] writes for `paths`, as a `RUN` line.

@@ -102,6 +102,17 @@ const CASES: &[(&str, Expect)] = &[
         ]),
     ),
     (
+        // gcc on the gcc image, which has no clang: provisioned for the
+        // build machine, the target's C runtime with xx-apt-get.
+        "c-gcc-bookworm-slim.Dockerfile",
+        Lowered(&[
+            "FROM --platform=$BUILDPLATFORM gcc:latest AS builder\nCOPY --from=xx / /\nRUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends clang lld pkg-config\n",
+            "ARG TARGETPLATFORM\nRUN DEBIAN_FRONTEND=noninteractive xx-apt-get install -y --no-install-recommends xx-c-essentials\nRUN xx-clang -o main main.c && xx-verify main\n",
+            "for p in /app/main; do ",
+            DYNAMIC_CHECK,
+        ]),
+    ),
+    (
         // nginx's configure is its own: the guard stops the build with a
         // message naming the line rather than configuring for the build
         // machine.
