@@ -24,6 +24,7 @@
 
 mod alpine;
 mod bullseye;
+pub mod corpus_build;
 mod debian_root;
 pub mod docker;
 mod local_repo;

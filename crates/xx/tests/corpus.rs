@@ -68,6 +68,8 @@ const CASES: &[(&str, Expect)] = &[
             "apt-get install -y --no-install-recommends clang lld pkg-config\n",
             "xx-apt-get install -y --no-install-recommends xx-c-essentials\n",
             "RUN CGO_ENABLED=\"${CGO_ENABLED:-$(command -v gcc >/dev/null 2>&1 && echo 1 || echo 0)}\" xx-go build -o /testbuild -C ./cipin && xx-verify /testbuild\n",
+            // Stage 0 is the xx stage now: the build stage is #1.
+            "FROM ubuntu:22.10\nCOPY --from=1 /testbuild .\n",
         ]),
     ),
     (
@@ -96,6 +98,17 @@ const CASES: &[(&str, Expect)] = &[
             "RUN xx-clang --wrap && make CC=xx-clang CXX=xx-clang++ AR=\"$(xx-clang --print-target-triple)-ar\" RANLIB=\"$(xx-clang --print-target-triple)-ranlib\" all && xx-clang --unwrap\n",
             "xx-clang --unwrap\nRUN xx_elf() {",
             "for p in /app/bin; do ",
+            DYNAMIC_CHECK,
+        ]),
+    ),
+    (
+        // gcc on the gcc image, which has no clang: provisioned for the
+        // build machine, the target's C runtime with xx-apt-get.
+        "c-gcc-bookworm-slim.Dockerfile",
+        Lowered(&[
+            "FROM --platform=$BUILDPLATFORM gcc:latest AS builder\nCOPY --from=xx / /\nRUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends clang lld pkg-config\n",
+            "ARG TARGETPLATFORM\nRUN DEBIAN_FRONTEND=noninteractive xx-apt-get install -y --no-install-recommends xx-c-essentials\nRUN xx-clang -o main main.c && xx-verify main\n",
+            "for p in /app/main; do ",
             DYNAMIC_CHECK,
         ]),
     ),
