@@ -1,14 +1,15 @@
-//! Debian 11 (bullseye, glibc 2.31) run-time roots for the glibc floor
-//! tests: bullseye's `libc6`, `libgcc-s1` and `libstdc++6` of one
-//! architecture, fetched with `apt-get download` under a private apt
-//! configuration (the host's sources and package states are not touched)
-//! and unpacked with `dpkg -x` into `<cache>/bullseye-run-<arch>`, once.
+//! Debian 11 (bullseye, glibc 2.31) roots for the glibc floor tests, made
+//! with `debootstrap --variant=minbase bullseye` from the host's Debian
+//! mirror and cached under `<cache>/bullseye-<arch>`, once:
 //!
-//! That is exactly the set of libraries a C, C++, Rust or cgo program
-//! loads, as a bullseye system has them: amd64 programs run in it with
-//! `chroot`, others under `qemu-<arch> -L <root>` through bullseye's own
-//! loader. (A full `debootstrap` of bullseye would add nothing these
-//! programs load, and take minutes.)
+//! - for the build machine's architecture (amd64) a complete, configured
+//!   root: programs run in it with `chroot`;
+//! - for the others the first stage of `debootstrap --foreign --arch
+//!   <arch>`: every package of a minimal bullseye system unpacked (libc6,
+//!   libgcc-s1 and libstdc++6 among them, as apt needs them), not
+//!   configured (that would run the target's programs, which needs a
+//!   binfmt_misc handler): programs run under `qemu-<arch> -L <root>`
+//!   through bullseye's own loader.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -16,11 +17,8 @@ use std::process::Output;
 use anyhow::{bail, Context, Result};
 use xx_files::{write_atomic, FileLock};
 
-/// The packages of a run-time root.
-const PACKAGES: &[&str] = &["libc6", "libgcc-s1", "libstdc++6"];
-
 /// Marks a complete root.
-const STAMP: &str = ".xx-rs-bullseye-run";
+const STAMP: &str = ".xx-rs-bullseye-debootstrap";
 
 /// A bullseye run-time root for one architecture.
 #[derive(Debug, Clone)]
@@ -34,7 +32,7 @@ impl BullseyeRoot {
     /// directory is `tuple` (`aarch64-linux-gnu`), made when missing.
     pub fn ensure(arch: &str, tuple: &str) -> Result<BullseyeRoot> {
         let parent = crate::debian_root::cache_parent();
-        let dir = parent.join(format!("bullseye-run-{arch}"));
+        let dir = parent.join(format!("bullseye-{arch}"));
         let root = BullseyeRoot {
             path: dir.join("root"),
             tuple: tuple.to_string(),
@@ -48,62 +46,42 @@ impl BullseyeRoot {
         if root.path.join(STAMP).is_file() {
             return Ok(root);
         }
-        let apt = dir.join("apt");
-        for sub in ["lists/partial", "cache/archives/partial", "parts"] {
-            std::fs::create_dir_all(apt.join(sub))?;
-        }
         let mirror = crate::mirror::mirror_below(Path::new("/"));
-        write_atomic(
-            &apt.join("sources.list"),
-            &format!("deb [arch={arch} signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] {mirror} bullseye main\n"),
-            0o644,
-        )?;
-        write_atomic(&apt.join("status"), "", 0o644)?;
-        let mut options = Vec::new();
-        for option in [
-            format!(
-                "Dir::Etc::SourceList={}",
-                apt.join("sources.list").display()
-            ),
-            format!("Dir::Etc::SourceParts={}", apt.join("parts").display()),
-            format!("Dir::State::Lists={}", apt.join("lists").display()),
-            format!("Dir::State::status={}", apt.join("status").display()),
-            format!("Dir::Cache={}", apt.join("cache").display()),
-            format!("APT::Architecture={arch}"),
-            format!("APT::Architectures::={arch}"),
-            "Acquire::Languages=none".to_string(),
-            "APT::Sandbox::User=root".to_string(),
-        ] {
-            options.push("-o".to_string());
-            options.push(option);
-        }
-        let mut update = options.clone();
-        update.extend(["update".to_string(), "-q".to_string()]);
-        duct::cmd("apt-get", &update)
-            .stdout_null()
-            .run()
-            .context("apt-get update (bullseye, private lists)")?;
-        let debs = tempfile::Builder::new().prefix(".debs.").tempdir_in(&dir)?;
-        let mut download = options.clone();
-        download.extend(["download".to_string(), "-q".to_string()]);
-        download.extend(PACKAGES.iter().map(|p| format!("{p}:{arch}")));
-        duct::cmd("apt-get", &download)
-            .dir(debs.path())
-            .stdout_null()
-            .run()
-            .context("apt-get download (bullseye)")?;
         let staging = tempfile::Builder::new().prefix(".root.").tempdir_in(&dir)?;
-        let mut count = 0;
-        for entry in std::fs::read_dir(debs.path())? {
-            let deb = entry?.path();
-            duct::cmd!("dpkg", "-x", &deb, staging.path()).run()?;
-            count += 1;
+        let native = duct::cmd!("dpkg", "--print-architecture")
+            .read()
+            .context("dpkg --print-architecture")?;
+        let mut args = vec!["--variant=minbase".to_string()];
+        if native.trim() != arch {
+            args.extend(["--foreign".to_string(), format!("--arch={arch}")]);
         }
-        if count != PACKAGES.len() {
+        args.extend([
+            "bullseye".to_string(),
+            staging.path().display().to_string(),
+            mirror.clone(),
+        ]);
+        let out = duct::cmd("debootstrap", &args)
+            .stdout_capture()
+            .stderr_to_stdout()
+            .unchecked()
+            .run()
+            .context("cannot run debootstrap (is it installed?)")?;
+        if !out.status.success() {
+            let log = String::from_utf8_lossy(&out.stdout);
+            let tail: Vec<&str> = log.lines().rev().take(5).collect();
             bail!(
-                "fetched {count} of bullseye's {} for {arch}",
-                PACKAGES.join(" ")
+                "debootstrap {} failed:\n{}",
+                args.join(" "),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
             );
+        }
+        for library in ["libc.so.6", "libstdc++.so.6", "libgcc_s.so.1"] {
+            let found = ["lib", "usr/lib"]
+                .iter()
+                .any(|dir| staging.path().join(dir).join(tuple).join(library).exists());
+            if !found {
+                bail!("the bullseye root for {arch} has no {library} below lib/{tuple} or usr/lib/{tuple}");
+            }
         }
         write_atomic(&staging.path().join(STAMP), "bullseye\n", 0o644)?;
         let _ = std::fs::remove_dir_all(&root.path);

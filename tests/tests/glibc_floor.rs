@@ -6,9 +6,11 @@
 //!
 //! * each program passes `xx-verify --max-glibc <floor>` (and C++ ones
 //!   `--max-glibcxx 3.4.0`: libstdc++ is linked statically at a floor);
-//! * each runs with Debian 11's (bullseye, glibc 2.31) own libraries
-//!   ([`xx_e2e::BullseyeRoot`]: amd64 with `chroot`, the others under
-//!   qemu-user through bullseye's loader) and prints what it should;
+//! * each runs in a real Debian 11 root (bullseye, glibc 2.31, made with
+//!   debootstrap: [`xx_e2e::BullseyeRoot`]; amd64 with `chroot` into a
+//!   complete root, the others under qemu-user with `-L` the first stage of
+//!   `debootstrap --foreign --arch <arch>`, through bullseye's loader) and
+//!   prints what it should;
 //! * programs calling a function newer than the floor (getrandom 2.25 and
 //!   reallocarray 2.26 at 2.17, arc4random 2.36 at 2.31) fail to link with
 //!   a message naming the function, the version it needs and the floor;

@@ -294,7 +294,19 @@ pub fn lower(text: &str, options: &Options) -> Result<Lowered, LowerError> {
                 continue;
             }
             let source = match &instruction.exec {
-                Some(_) => format!("RUN {}", instruction.script()),
+                // In shell form, keeping the instruction's flags
+                // (`--mount=type=cache,...`, `--network=...`).
+                Some(_) => {
+                    let flags: String = instruction
+                        .flags
+                        .iter()
+                        .map(|(name, value)| match value.is_empty() {
+                            true => format!("--{name} "),
+                            false => format!("--{name}={value} "),
+                        })
+                        .collect();
+                    format!("RUN {flags}{}", instruction.script())
+                }
                 None => raw(&lines, instruction),
             };
             let (new, changes, target_run) = rewrite_run(
@@ -809,6 +821,20 @@ mod tests {
             lowered
                 .text
                 .contains("xx-go build -o /testbuild -C ./cipin && xx-verify /testbuild\n"),
+            "{}",
+            lowered.text
+        );
+    }
+
+    #[test]
+    fn exec_form_runs_keep_their_flags() {
+        let lowered = lower_text(
+            "FROM golang:1.22 AS build\nCOPY . .\nRUN --mount=type=cache,target=/root/.cache/go-build --network=host [\"go\", \"build\", \"-o\", \"/out/app\", \".\"]\nFROM scratch\nCOPY --from=build /out/app /app\n",
+        );
+        assert!(
+            lowered.text.contains(
+                "RUN --mount=type=cache,target=/root/.cache/go-build --network=host CGO_ENABLED="
+            ) && lowered.text.contains("xx-go build -o /out/app ."),
             "{}",
             lowered.text
         );
