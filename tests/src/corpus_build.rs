@@ -215,23 +215,7 @@ pub fn corpus_source(case: &str) -> PathBuf {
 /// image's own C library; its standard output.
 pub fn run_in_export(platform: &str, sysroot: &Path, binary: &Path) -> Result<String> {
     let qemu = format!("qemu-{}", qemu_suffix(platform)?);
-    let output = duct::cmd!(&qemu, "-L", sysroot, binary)
-        .stdin_null()
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .run()
-        .with_context(|| format!("cannot run {qemu} (is qemu-user installed?)"))?;
-    if !output.status.success() {
-        bail!(
-            "{qemu} -L {} {} failed ({}): {}",
-            sysroot.display(),
-            binary.display(),
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    crate::docker::run_under_qemu(&qemu, sysroot, binary, &[])
 }
 
 #[cfg(test)]

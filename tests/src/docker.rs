@@ -39,6 +39,19 @@ pub fn shared_dockerd() -> Result<Arc<Dockerd>> {
     Ok(dockerd)
 }
 
+/// Fail when a qemu binfmt_misc handler exists: with one, a stage of a
+/// foreign platform could run emulated, and a build meant to show that
+/// every stage ran natively on the build machine would prove nothing.
+pub fn assert_no_emulation() -> Result<()> {
+    let handlers = qemu_binfmt_handlers();
+    if !handlers.is_empty() {
+        anyhow::bail!(
+            "binfmt_misc has qemu handlers {handlers:?}: remove them, these builds must run without emulation"
+        );
+    }
+    Ok(())
+}
+
 /// Copy `image` from one engine's store into another's (`docker save |
 /// docker load`), as the throwaway engines of the fault tests get the
 /// Debian base.

@@ -70,7 +70,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use xx_e2e::corpus_build::{corpus_dockerfile, corpus_source, ensure_stand_ins, run_in_export};
 use xx_e2e::docker::{
-    build_to, ensure_xx_image, export_dir, platform_export_dir, qemu_binfmt_handlers,
+    assert_no_emulation, build_to, ensure_xx_image, export_dir, platform_export_dir,
     shared_dockerd, Dockerd, XX_IMAGE,
 };
 use xx_e2e::xx_binary;
@@ -218,18 +218,6 @@ const CASES: &[Case] = &[
         line: "rust-workspace-package ok",
     },
 ];
-
-/// Fail when a qemu binfmt_misc handler exists: with one, a foreign stage
-/// could run emulated and these builds would prove nothing.
-fn assert_no_emulation() -> Result<()> {
-    let handlers = qemu_binfmt_handlers();
-    if !handlers.is_empty() {
-        bail!(
-            "binfmt_misc has qemu handlers {handlers:?}: these builds must run without emulation"
-        );
-    }
-    Ok(())
-}
 
 /// The line a case's program prints on `platform`.
 fn expected_output(case: &Case, platform: &str) -> String {

@@ -31,26 +31,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use xx_e2e::docker::{
-    build_to, copy_image, ensure_xx_image, export_dir, image_platforms, kill_rooted_below,
-    platform_export_dir, qemu_binfmt_handlers, run_static_under_qemu, shared_dockerd, tree_size,
+    assert_no_emulation, build_to, copy_image, ensure_xx_image, export_dir, image_platforms,
+    kill_rooted_below, platform_export_dir, run_static_under_qemu, shared_dockerd, tree_size,
     unmount_below, Dockerd, DockerdPaths, EngineKind, DEBIAN_IMAGE, PLATFORMS, XX_IMAGE,
 };
 use xx_e2e::{qemu_suffix, workspace_root, xx_binary};
 
 const ARM64: &str = "linux/arm64";
 const ARMV7: &str = "linux/arm/v7";
-
-/// Fail when a qemu binfmt_misc handler exists: with one, a foreign stage
-/// could run emulated and these tests would prove nothing.
-fn assert_no_emulation() -> Result<()> {
-    let handlers = qemu_binfmt_handlers();
-    if !handlers.is_empty() {
-        bail!(
-            "binfmt_misc has qemu handlers {handlers:?}: remove them, these tests must run without emulation"
-        );
-    }
-    Ok(())
-}
 
 /// Build `examples/<example>` for all `platforms` in one invocation; check
 /// and run `binary` of each platform's export with `args`, and hand its

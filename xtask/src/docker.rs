@@ -1617,9 +1617,16 @@ pub fn tree_size(dir: &Path) -> Result<u64> {
 /// proves that no library of the host is picked up.
 pub fn run_static_under_qemu(qemu: &str, binary: &Path, args: &[&str]) -> Result<String> {
     let empty = tempfile::tempdir().context("temporary folder")?;
+    run_under_qemu(qemu, empty.path(), binary, args)
+}
+
+/// Run a target program with `qemu -L <sysroot> binary ARGS` (stdin
+/// closed) and return its stdout; a failure names the command, its status
+/// and its stderr.
+pub fn run_under_qemu(qemu: &str, sysroot: &Path, binary: &Path, args: &[&str]) -> Result<String> {
     let mut argv = vec![
         "-L".to_string(),
-        empty.path().display().to_string(),
+        sysroot.display().to_string(),
         binary.display().to_string(),
     ];
     argv.extend(args.iter().map(|arg| arg.to_string()));
@@ -1633,7 +1640,7 @@ pub fn run_static_under_qemu(qemu: &str, binary: &Path, args: &[&str]) -> Result
     if !output.status.success() {
         bail!(
             "{qemu} {} failed ({}): {}",
-            binary.display(),
+            argv.join(" "),
             output.status,
             String::from_utf8_lossy(&output.stderr).trim()
         );
