@@ -280,16 +280,9 @@ impl Runner {
         if names.is_empty() {
             return Ok(Catalog::default());
         }
-        let output = self
-            .command("apt-cache", &prefixed("policy", names))
-            .stdout_capture()
-            .stderr_capture()
-            .unchecked()
-            .run()
-            .map_err(|source| spawn_error("apt-cache", &prefixed("policy", names), source))?;
         // apt-cache leaves unknown names out (and fails when it knows none
         // of them): the output is the answer either way.
-        let text = String::from_utf8_lossy(&output.stdout);
+        let text = self.policy(names)?;
         Ok(Catalog::from_policy_output(&text, native_arch))
     }
 }

@@ -289,25 +289,36 @@ pub(super) fn stage_installs(stage: &Stage) -> bool {
 /// that later stages copy cargo's output from, out of `stage`.
 pub(super) fn cargo_output_folders(file: &Dockerfile, stage: &Stage) -> Vec<String> {
     let mut folders = Vec::new();
-    for user in file.users(stage) {
-        for instruction in &user.instructions {
-            let from_here = instruction.flag("from").is_some_and(|from| {
-                file.stage_named(from, user.index)
-                    .is_some_and(|used| used.index == stage.index)
-            });
-            if instruction.keyword != "COPY" || !from_here {
-                continue;
-            }
-            for word in instruction.args.split_whitespace() {
-                if let Some(folder) = cargo_folder_of(word) {
-                    if !folders.contains(&folder) {
-                        folders.push(folder);
-                    }
+    for (_, instruction) in copies_from(file, stage) {
+        for word in instruction.args.split_whitespace() {
+            if let Some(folder) = cargo_folder_of(word) {
+                if !folders.contains(&folder) {
+                    folders.push(folder);
                 }
             }
         }
     }
     folders
+}
+
+/// The `COPY --from=<stage>` instructions of later stages that take files
+/// from `stage`, with the stage each is in.
+pub(super) fn copies_from<'a>(
+    file: &'a Dockerfile,
+    stage: &'a Stage,
+) -> impl Iterator<Item = (&'a Stage, &'a Instruction)> + 'a {
+    file.users(stage).flat_map(move |user| {
+        user.instructions
+            .iter()
+            .filter(move |instruction| {
+                instruction.keyword == "COPY"
+                    && instruction.flag("from").is_some_and(|from| {
+                        file.stage_named(from, user.index)
+                            .is_some_and(|used| used.index == stage.index)
+                    })
+            })
+            .map(move |instruction| (user, instruction))
+    })
 }
 
 /// The cargo output folder (`target/release`, `target/<triple>/debug`)
@@ -465,29 +476,20 @@ pub(super) fn chain_refusal(file: &Dockerfile, chain: &[usize]) -> Option<Refusa
             }
         }
         // Build-machine files copied into other stages.
-        for user in file.users(stage) {
-            for instruction in &user.instructions {
-                let from_here = instruction.flag("from").is_some_and(|from| {
-                    file.stage_named(from, user.index)
-                        .is_some_and(|used| used.index == stage.index)
-                });
-                if instruction.keyword != "COPY" || !from_here {
-                    continue;
-                }
-                let words: Vec<&str> = instruction.args.split_whitespace().collect();
-                let sources = &words[..words.len().saturating_sub(1)];
-                for source in sources {
-                    let produced = produced_by(&stages, source);
-                    if !produced
-                        && BUILD_MACHINE_PATHS
-                            .iter()
-                            .any(|path| source.starts_with(path))
-                    {
-                        return Some(refuse(
-                            instruction.line,
-                            format!("stage {} copies {source} from it: after lowering that would be the build machine's (a toolchain or system file), not the target's", user.label()),
-                        ));
-                    }
+        for (user, instruction) in copies_from(file, stage) {
+            let words: Vec<&str> = instruction.args.split_whitespace().collect();
+            let sources = &words[..words.len().saturating_sub(1)];
+            for source in sources {
+                let produced = produced_by(&stages, source);
+                if !produced
+                    && BUILD_MACHINE_PATHS
+                        .iter()
+                        .any(|path| source.starts_with(path))
+                {
+                    return Some(refuse(
+                        instruction.line,
+                        format!("stage {} copies {source} from it: after lowering that would be the build machine's (a toolchain or system file), not the target's", user.label()),
+                    ));
                 }
             }
         }
